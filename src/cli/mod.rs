@@ -1,0 +1,93 @@
+//! Flags and dispatch.
+
+mod explain;
+mod review;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use precert::lexicon::Lexicons;
+use precert::Pipeline;
+use std::path::PathBuf;
+
+/// precert — reads clinical notes and pre-fills medical-necessity reviews for spine MRI.
+#[derive(Parser, Debug)]
+#[command(name = "precert", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Review cases: determination and reviewer worksheet per requested procedure.
+    Review(ReviewArgs),
+    /// Print one note's mentions with section, assertion, temporal value and region.
+    Explain(ExplainArgs),
+}
+
+/// Output formats of `review`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per case (an array when there are several), pretty-printed.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// One row per case and procedure.
+    Csv,
+    /// The reviewer worksheet.
+    Md,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReviewArgs {
+    /// Case JSON/JSONL, CSV, .txt notes, or directories of them.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// CPT codes for plain-text notes (e.g. 72148,72146).
+    #[arg(long, value_delimiter = ',')]
+    cpt: Vec<String>,
+    /// Note and request date for plain-text notes (YYYY-MM-DD).
+    #[arg(long)]
+    date: Option<chrono::NaiveDate>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+    /// Write into this directory (one file per case for json/md; reviews.jsonl / reviews.csv otherwise).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Use the lexicons in this directory instead of the embedded ones.
+    #[arg(long)]
+    lexicons: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// A plain-text note.
+    note: PathBuf,
+    /// The note's date, to normalise relative dates.
+    #[arg(long)]
+    date: Option<chrono::NaiveDate>,
+    /// Use the lexicons in this directory instead of the embedded ones.
+    #[arg(long)]
+    lexicons: Option<PathBuf>,
+}
+
+fn build_pipeline(lexicons: Option<&PathBuf>) -> Result<Pipeline> {
+    let lex = match lexicons {
+        Some(dir) => Lexicons::from_dir(dir)?,
+        None => Lexicons::embedded(),
+    };
+    Pipeline::from_lexicons(&lex).context("cannot build the pipeline")
+}
+
+/// Parses the command line and runs it; returns the exit code.
+pub fn run() -> Result<i32> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Review(args) => review::run(args),
+        Command::Explain(args) => explain::run(args),
+    }
+}

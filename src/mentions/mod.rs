@@ -1,0 +1,410 @@
+//! Mentions: targets found by the concept lexicons and value patterns, each with its assertion (ConText),
+//! its temporal expressions and trajectory, and the spinal regions it is attributed to.
+//!
+//! The layers stay separate and inspectable (`precert explain` prints them): targets
+//! ([`concepts`], [`patterns`]) are found first; modifiers ([`context`], [`temporal`], [`region`]) are found
+//! independently and then linked to targets within a sentence.
+
+pub mod concepts;
+pub mod context;
+pub mod patterns;
+pub mod phrase;
+pub mod region;
+pub mod temporal;
+
+use crate::lexicon::{LexiconError, Lexicons};
+use crate::text::{Document, SectionKind, Span};
+use concepts::{Category, ConceptMatcher, Region};
+use context::{Assertion, ContextEngine, Qualifier, Target};
+use patterns::{PatternMatcher, Value};
+use region::{RegionHit, RegionMatcher};
+use serde::Serialize;
+use temporal::{
+    TemporalExpr, TemporalMatcher, TemporalValue, Trajectory, TrajectoryCue, TrajectoryMatcher,
+};
+
+/// How far (in tokens) a temporal expression may stand from the mention it describes.
+const TEMPORAL_NEAR_TOKENS: usize = 12;
+
+/// One clinical mention in one note.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mention {
+    /// Where in the note text.
+    pub span: Span,
+    /// Canonical concept ("saddle_anesthesia", "strength_grade").
+    pub concept: String,
+    /// Category.
+    pub category: Category,
+    /// Sub-group (modality, red-flag id…).
+    pub group: String,
+    /// Lexicon row or pattern id that found it.
+    pub rule: String,
+    /// Section it sits in.
+    pub section: SectionKind,
+    /// Index of its sentence in the document.
+    pub sentence: usize,
+    /// Regions attributed to it.
+    pub regions: Vec<Region>,
+    /// Vertebral levels attributed to it.
+    pub levels: Vec<String>,
+    /// Measured value, for pattern mentions.
+    pub value: Option<Value>,
+    /// ConText assertion.
+    pub assertion: Assertion,
+    /// Temporal expressions linked to it.
+    pub temporal: Vec<TemporalExpr>,
+    /// Trajectory linked to it.
+    pub trajectory: Option<TrajectoryCue>,
+}
+
+/// Everything the mention layer needs, compiled once.
+#[derive(Debug)]
+pub struct MentionExtractor {
+    concepts: ConceptMatcher,
+    patterns: PatternMatcher,
+    context: ContextEngine,
+    regions: RegionMatcher,
+    temporal: TemporalMatcher,
+    trajectory: TrajectoryMatcher,
+}
+
+impl MentionExtractor {
+    /// Compiles every lexicon layer.
+    pub fn build(lex: &Lexicons) -> Result<MentionExtractor, LexiconError> {
+        Ok(MentionExtractor {
+            concepts: ConceptMatcher::build(lex)?,
+            patterns: PatternMatcher::new(),
+            context: ContextEngine::build(lex)?,
+            regions: RegionMatcher::build(lex)?,
+            temporal: TemporalMatcher::new(),
+            trajectory: TrajectoryMatcher::build(lex)?,
+        })
+    }
+
+    /// Extracts the mentions of one note.
+    pub fn extract(
+        &self,
+        text: &str,
+        doc: &Document,
+        note_date: Option<chrono::NaiveDate>,
+    ) -> Vec<Mention> {
+        let measurements = self.patterns.find(text);
+        let entries = self.concepts.entries();
+        let mut mentions: Vec<Mention> = Vec::new();
+        for hit in self.concepts.find(text) {
+            if measurements.iter().any(|m| m.span.overlaps(hit.span)) {
+                continue; // "ODI 44%" is one measurement, not a bare "ODI" mention
+            }
+            let e = &entries[hit.entry];
+            if e.category == Category::Ignore {
+                continue;
+            }
+            mentions.push(
+                self.new_mention(doc, hit.span, &e.concept, e.category, &e.group, &e.id, None),
+            );
+        }
+        for m in measurements {
+            let (concept, group) = match &m.value {
+                Value::Strength { .. } => ("strength_grade", "motor"),
+                Value::PainScore { .. } => ("pain_score", "pain"),
+                Value::Disability { .. } => ("disability_score", "scale"),
+                Value::Lab { .. } => ("inflammatory_lab", "infection"),
+            };
+            mentions.push(self.new_mention(
+                doc,
+                m.span,
+                concept,
+                Category::Measurement,
+                group,
+                m.rule,
+                Some(m.value),
+            ));
+        }
+        // Mentions outside every sentence (inside a header) carry no assertion context; drop them.
+        mentions.retain(|m| m.sentence != usize::MAX);
+        mentions.sort_by_key(|m| (m.span.start, m.span.end));
+
+        let targets: Vec<Target> = mentions
+            .iter()
+            .map(|m| Target {
+                span: m.span,
+                category: m.category,
+            })
+            .collect();
+        for (m, a) in mentions
+            .iter_mut()
+            .zip(self.context.assert(text, doc, &targets))
+        {
+            m.assertion = a;
+        }
+        apply_section_defaults(doc, &mut mentions);
+        negate_zero_scores(doc, text, &mut mentions);
+
+        let region_hits = self.regions.find(text);
+        for m in mentions.iter_mut() {
+            let own = entries
+                .iter()
+                .find(|e| e.id == m.rule)
+                .and_then(|e| e.region);
+            // A bare "surgery" takes a region only from words right beside it ("L4-5 surgery"): in
+            // "back pain, which he had before surgery" the back is not the surgery's region.
+            // Treatments take a region only from words right beside them ("cervical PT", "PT for the neck").
+            let near = match (m.category, m.group.as_str()) {
+                (Category::Surgery, "generic") => 2,
+                (Category::Conservative, _) => 3,
+                _ => region::NEAR_TOKENS,
+            };
+            let (regions, levels) = region::attribute(doc, &region_hits, m.span, own, near);
+            m.regions = regions;
+            m.levels = levels;
+        }
+        let temporal = self.temporal.find(text, note_date);
+        // A bare "surgery" inside a temporal anchor ("before surgery", "since the surgery") refers to a
+        // surgery named elsewhere; it is not a surgery of its own.
+        mentions.retain(|m| {
+            !(m.category == Category::Surgery
+                && m.group == "generic"
+                && temporal.iter().any(|t| {
+                    matches!(t.value, TemporalValue::Surgery { .. }) && t.span.contains(m.span)
+                }))
+        });
+        self.link_temporal(doc, text, temporal, &mut mentions);
+        self.link_trajectory(doc, text, &mut mentions);
+        mentions
+    }
+
+    /// Region hits of a note (for `explain` and surgery levels).
+    pub fn region_hits(&self, text: &str) -> Vec<RegionHit> {
+        self.regions.find(text)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new_mention(
+        &self,
+        doc: &Document,
+        span: Span,
+        concept: &str,
+        category: Category,
+        group: &str,
+        rule: &str,
+        value: Option<Value>,
+    ) -> Mention {
+        let sentence = doc
+            .sentence_at(span.start)
+            .filter(|&i| doc.sentences[i].span.contains(span))
+            .unwrap_or(usize::MAX);
+        let section = doc
+            .sentences
+            .get(sentence)
+            .map_or(SectionKind::Preamble, |s| s.section);
+        Mention {
+            span,
+            concept: concept.to_string(),
+            category,
+            group: group.to_string(),
+            rule: rule.to_string(),
+            section,
+            sentence,
+            regions: Vec::new(),
+            levels: Vec::new(),
+            value,
+            assertion: Assertion::default(),
+            temporal: Vec::new(),
+            trajectory: None,
+        }
+    }
+
+    /// Each temporal expression goes to the nearest mention in its sentence (ties: the one before it,
+    /// except "N weeks of X", which describes what follows).
+    fn link_temporal(
+        &self,
+        doc: &Document,
+        text: &str,
+        exprs: Vec<TemporalExpr>,
+        mentions: &mut [Mention],
+    ) {
+        for expr in exprs {
+            let Some(si) = doc.sentence_at(expr.span.start) else {
+                continue;
+            };
+            let et = doc.token_range(expr.span);
+            let forward_bias = text[expr.span.end..]
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("of ");
+            let mut best: Option<(usize, bool, usize)> = None; // (distance, is_preferred_side, index)
+            for (i, m) in mentions.iter().enumerate() {
+                if m.sentence != si
+                    || m.span.overlaps(expr.span)
+                    || m.category == Category::Measurement
+                {
+                    continue;
+                }
+                let mt = doc.token_range(m.span);
+                let (dist, after) = if mt.start >= et.end {
+                    (mt.start - et.end, true)
+                } else {
+                    (et.start.saturating_sub(mt.end), false)
+                };
+                if dist > TEMPORAL_NEAR_TOKENS {
+                    continue;
+                }
+                let preferred = after == forward_bias;
+                let better = match best {
+                    None => true,
+                    Some((d, p, _)) => dist < d || (dist == d && preferred && !p),
+                };
+                if better {
+                    best = Some((dist, preferred, i));
+                }
+            }
+            if let Some((_, _, i)) = best {
+                mentions[i].temporal.push(expr);
+            }
+        }
+    }
+
+    /// A trajectory cue describes the mentions before it back to the previous cue ("X has resolved, and
+    /// Y has significantly improved"); with none before it, the mentions after it ("worsening leg pain").
+    fn link_trajectory(&self, doc: &Document, text: &str, mentions: &mut [Mention]) {
+        let cues: Vec<TrajectoryCue> = self
+            .trajectory
+            .find(text)
+            .into_iter()
+            .filter(|c| !mentions.iter().any(|m| m.span.overlaps(c.span)))
+            .collect();
+        let describable = |m: &Mention| {
+            matches!(
+                m.category,
+                Category::Symptom
+                    | Category::Radicular
+                    | Category::Deficit
+                    | Category::RedFlag
+                    | Category::Functional
+            )
+        };
+        for (ci, cue) in cues.iter().enumerate() {
+            let Some(si) = doc.sentence_at(cue.span.start) else {
+                continue;
+            };
+            // "Chronic" describes duration, not change: it neither separates clauses nor displaces a
+            // change cue ("burning, which he had before surgery, … somewhat worse").
+            let prev_end = cues[..ci]
+                .iter()
+                .rev()
+                .filter(|c| c.trajectory != Trajectory::Chronic)
+                .find(|c| doc.sentence_at(c.span.start) == Some(si))
+                .map_or(doc.sentences[si].span.start, |c| c.span.end);
+            let before: Vec<usize> = (0..mentions.len())
+                .filter(|&i| {
+                    let m = &mentions[i];
+                    m.sentence == si
+                        && describable(m)
+                        && m.span.start >= prev_end
+                        && m.span.end <= cue.span.start
+                })
+                .collect();
+            let chosen = if before.is_empty() {
+                let next_start = cues
+                    .get(ci + 1)
+                    .filter(|c| doc.sentence_at(c.span.start) == Some(si))
+                    .map_or(doc.sentences[si].span.end, |c| c.span.start);
+                (0..mentions.len())
+                    .filter(|&i| {
+                        let m = &mentions[i];
+                        m.sentence == si
+                            && describable(m)
+                            && m.span.start >= cue.span.end
+                            && m.span.end <= next_start
+                    })
+                    .collect()
+            } else {
+                before
+            };
+            for i in chosen {
+                let replace = match &mentions[i].trajectory {
+                    None => true,
+                    Some(t) => {
+                        t.trajectory == Trajectory::Chronic && cue.trajectory != Trajectory::Chronic
+                    }
+                };
+                if replace {
+                    mentions[i].trajectory = Some(cue.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Section defaults that no trigger word states: procedures listed under past surgical/medical history
+/// were done; injections named under PLAN (with no word saying they were done) are proposed.
+fn apply_section_defaults(doc: &Document, mentions: &mut [Mention]) {
+    for m in mentions.iter_mut() {
+        let header = doc
+            .sections
+            .iter()
+            .find(|s| s.body.contains(m.span))
+            .and_then(|s| s.header)
+            .unwrap_or(m.span);
+        let procedure = matches!(m.category, Category::Surgery | Category::Intervention);
+        // Terse plans name the injection alone ("P: L5-S1 TFESI"); surgeries in a plan section are as often
+        // described as done ("s/p ACDF, fusion progressing"), so only injections default to proposed.
+        let injection = m.category == Category::Conservative && m.group == "injection";
+        match m.section {
+            SectionKind::Psh | SectionKind::Pmh if procedure || m.category == Category::RedFlag => {
+                if !m.assertion.has(Qualifier::Hypothetical) {
+                    push_cue(
+                        &mut m.assertion,
+                        Qualifier::Historical,
+                        header,
+                        "section:past_history",
+                    );
+                }
+            }
+            SectionKind::Plan if injection && !m.assertion.has(Qualifier::Historical) => {
+                push_cue(
+                    &mut m.assertion,
+                    Qualifier::Hypothetical,
+                    header,
+                    "section:plan",
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn push_cue(a: &mut Assertion, q: Qualifier, span: Span, rule: &str) {
+    if !a.has(q) {
+        a.cues.push(context::Cue {
+            qualifier: q,
+            span,
+            rule: rule.to_string(),
+        });
+    }
+}
+
+/// "Leg pain 0/10", "radicular pain: 0/10": a zero pain rating right after a symptom says it is absent.
+/// (A rule of the value layer rather than a trigger, because the score is itself a target.)
+fn negate_zero_scores(doc: &Document, text: &str, mentions: &mut [Mention]) {
+    let zeros: Vec<Span> = mentions
+        .iter()
+        .filter(|m| matches!(m.value, Some(Value::PainScore { score }) if score == 0.0))
+        .map(|m| m.span)
+        .collect();
+    for z in zeros {
+        let zt = doc.token_range(z);
+        let target = mentions
+            .iter_mut()
+            .filter(|m| matches!(m.category, Category::Symptom | Category::Radicular))
+            .rfind(|m| {
+                let mt = doc.token_range(m.span);
+                m.span.end <= z.start
+                    && zt.start.saturating_sub(mt.end) <= 2
+                    && !text[m.span.end..z.start].contains(['.', ';', '\n'])
+            });
+        if let Some(m) = target {
+            push_cue(&mut m.assertion, Qualifier::Negated, z, "pat-pain-zero");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Reports: renderings of a [`Review`]'s facts. Nothing here computes a clinical fact; every line comes
+//! from the determination, so JSON, CSV and the worksheet always agree.
+//!
+//! * JSON / JSONL: the [`Review`] as serialised (the output contract; field names are stable).
+//! * CSV: one row per case and procedure ([`csv_row`], header [`CSV_HEADER`]).
+//! * Markdown: the reviewer worksheet ([`markdown::worksheet`]).
+
+pub mod markdown;
+
+use crate::evidence::criteria::Status;
+use crate::evidence::red_flags::FlagStatus;
+use crate::Review;
+
+/// Columns of the CSV report.
+pub const CSV_HEADER: &[&str] = &[
+    "case_id",
+    "cpt",
+    "region",
+    "decision",
+    "pathway",
+    "conservative_care",
+    "conservative_weeks",
+    "radiculopathy",
+    "functional_impairment",
+    "intervention_candidate",
+    "post_surgical",
+    "progressive_neuro_deficit",
+    "cauda_equina",
+    "infection",
+    "malignancy",
+    "trauma",
+    "non_indications",
+    "recommended_modification",
+];
+
+/// snake_case name of a serialisable enum value.
+pub fn name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// One CSV row per procedure of a review.
+pub fn csv_rows(review: &Review) -> Vec<Vec<String>> {
+    review
+        .determinations
+        .iter()
+        .map(|d| {
+            let c = &d.criteria;
+            let s = |st: Status| name(&st);
+            let f = |st: FlagStatus| name(&st);
+            vec![
+                review.case_id.clone(),
+                d.cpt.clone(),
+                name(&d.region),
+                name(&d.decision),
+                d.pathway.map(|p| name(&p)).unwrap_or_default(),
+                s(c.conservative_care.status),
+                c.conservative_care
+                    .weeks
+                    .flatten()
+                    .map(|w| w.to_string())
+                    .unwrap_or_default(),
+                s(c.radiculopathy.status),
+                s(c.functional_impairment.status),
+                s(c.intervention_candidate.status),
+                s(d.post_surgical.status),
+                f(d.red_flags.progressive_neuro_deficit.status),
+                f(d.red_flags.cauda_equina.status),
+                f(d.red_flags.infection.status),
+                f(d.red_flags.malignancy.status),
+                f(d.red_flags.trauma.status),
+                d.non_indications
+                    .iter()
+                    .map(|n| n.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                d.recommended_modification.clone().unwrap_or_default(),
+            ]
+        })
+        .collect()
+}
+
+/// Alias kept for readability at call sites.
+pub fn csv_row(review: &Review) -> Vec<Vec<String>> {
+    csv_rows(review)
+}
