@@ -115,7 +115,8 @@ fn treatment_interval(
             _ => {}
         }
     }
-    if start.is_none() {
+    // "Completed 12 visits at 2x/week" dates the start; "Plan: PT 2x/week, 16 visits" is a course to come.
+    if start.is_none() && historical {
         if let (Some(v), Some(p)) = (visits, per_week) {
             if p > 0.0 {
                 start =
@@ -155,8 +156,13 @@ fn treatment_interval(
 /// current episode, with symptoms persisting or worsening ("documentation of treatment failure").
 pub fn conservative_care(case: &CaseAnalysis<'_>, region: CptRegion) -> Criterion {
     let treatments: Vec<Found<'_>> = case
-        .of(Category::Conservative)
-        .into_iter()
+        .all()
+        .filter(|f| {
+            matches!(
+                f.mention.category,
+                Category::Conservative | Category::Injection
+            )
+        })
         .filter(|f| matches!(f.label(), "present" | "historical"))
         // Care explicitly for another region ("post-op cervical PT") is not care for this one.
         .filter(|f| f.in_region(region, true))
@@ -484,7 +490,7 @@ pub fn intervention_candidate(case: &CaseAnalysis<'_>) -> Criterion {
         let relevant = match m.category {
             Category::Intervention => true,
             Category::Surgery => true,
-            Category::Conservative => m.group == "injection",
+            Category::Injection => true,
             _ => false,
         };
         if !relevant {

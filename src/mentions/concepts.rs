@@ -19,6 +19,8 @@ pub enum Category {
     Functional,
     /// Conservative (non-operative) treatment.
     Conservative,
+    /// A spinal injection: conservative care when received, a planned intervention when proposed.
+    Injection,
     /// Candidacy for / referral to an intervention.
     Intervention,
     /// A spinal surgical procedure (prior or planned).
@@ -178,15 +180,19 @@ impl ConceptMatcher {
         &self.entries
     }
 
-    /// Non-overlapping concept hits in `text`, in order.
+    /// Non-overlapping concept hits in `text`, in order (one per span: the first row listing the phrase).
     pub fn find(&self, text: &str) -> Vec<ConceptHit> {
-        self.matcher
+        let mut hits: Vec<ConceptHit> = self
+            .matcher
             .find(text)
             .into_iter()
             .map(|h| ConceptHit {
                 span: h.span,
                 entry: h.row,
             })
-            .collect()
+            .collect();
+        hits.sort_by_key(|h| (h.span.start, h.span.end, h.entry));
+        hits.dedup_by_key(|h| h.span);
+        hits
     }
 }

@@ -122,15 +122,16 @@ impl Assertion {
         self.cues.iter().find(|c| c.qualifier == q)
     }
 
-    /// One label, by precedence: family > hypothetical > absent > possible > historical > present.
-    /// (Someone else's condition is not the patient's whatever else is said; a hypothetical is not a fact.)
+    /// One label, by precedence: family > absent > hypothetical > possible > historical > present.
+    /// (Someone else's condition is not the patient's whatever else is said; a negated plan — "declines
+    /// ESI", "no plans for surgery" — is not a plan; a hypothetical is not a fact.)
     pub fn label(&self) -> &'static str {
         if self.has(Qualifier::Family) {
             "family"
-        } else if self.has(Qualifier::Hypothetical) {
-            "hypothetical"
         } else if self.has(Qualifier::Negated) {
             "absent"
+        } else if self.has(Qualifier::Hypothetical) {
+            "hypothetical"
         } else if self.has(Qualifier::Possible) {
             "possible"
         } else if self.has(Qualifier::Historical) {

@@ -349,7 +349,7 @@ fn apply_section_defaults(doc: &Document, mentions: &mut [Mention]) {
         let procedure = matches!(m.category, Category::Surgery | Category::Intervention);
         // Terse plans name the injection alone ("P: L5-S1 TFESI"); surgeries in a plan section are as often
         // described as done ("s/p ACDF, fusion progressing"), so only injections default to proposed.
-        let injection = m.category == Category::Conservative && m.group == "injection";
+        let injection = m.category == Category::Injection;
         match m.section {
             SectionKind::Psh | SectionKind::Pmh if procedure || m.category == Category::RedFlag => {
                 if !m.assertion.has(Qualifier::Hypothetical) {
@@ -361,7 +361,11 @@ fn apply_section_defaults(doc: &Document, mentions: &mut [Mention]) {
                     );
                 }
             }
-            SectionKind::Plan if injection && !m.assertion.has(Qualifier::Historical) => {
+            SectionKind::Plan
+                if injection
+                    && !m.assertion.has(Qualifier::Historical)
+                    && !m.assertion.has(Qualifier::Negated) =>
+            {
                 push_cue(
                     &mut m.assertion,
                     Qualifier::Hypothetical,

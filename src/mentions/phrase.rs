@@ -102,7 +102,8 @@ impl PhraseMatcher {
     }
 }
 
-/// Keeps the longest hits that do not overlap an already kept hit; returns them sorted by start.
+/// Keeps the longest hits that do not overlap an already kept hit (hits with identical spans are all
+/// kept); returns them sorted by start.
 pub fn longest_non_overlapping(mut hits: Vec<PhraseHit>) -> Vec<PhraseHit> {
     hits.sort_by(|a, b| {
         b.span
@@ -113,7 +114,12 @@ pub fn longest_non_overlapping(mut hits: Vec<PhraseHit>) -> Vec<PhraseHit> {
     });
     let mut kept: Vec<PhraseHit> = Vec::with_capacity(hits.len());
     for h in hits {
-        if !kept.iter().any(|k| k.span.overlaps(h.span)) {
+        // The same phrase may stand in several rows (a trigger that targets different categories in
+        // different rows): identical spans are all kept.
+        if !kept
+            .iter()
+            .any(|k| k.span.overlaps(h.span) && k.span != h.span)
+        {
             kept.push(h);
         }
     }

@@ -92,7 +92,7 @@ const SURGERY_WORD: &str = r"(?:the\s+|his\s+|her\s+|their\s+)?(?:(?:cervical|lu
 impl TemporalMatcher {
     /// Compiles the patterns (they are code, not data: they are grammar, not vocabulary).
     pub fn new() -> TemporalMatcher {
-        let start_cue = r"(since|from|starting|started|start|began|beginning|begun|initiated|commenced|dated|as of|on|through|thru|until)";
+        let start_cue = r"(since|from|starting|started|start|began|beginning|begun|initiated|commenced|dated|as of|on|through|thru|until|at (?:her|his|their|the)|at)";
         let rules = vec![
             (Rule::SurgeryOffset, format!(r"(?i)\b{NUM}\s*[- ]?\s*{UNIT}\s+(prior to|before|after|following|post)\s+{SURGERY_WORD}\b")),
             (Rule::SinceSurgery, format!(r"(?i)\b(since|after|following)\s+{SURGERY_WORD}\b")),
@@ -217,7 +217,7 @@ fn resolve_year(
 fn is_start_cue(s: Option<&str>) -> bool {
     s.is_some_and(|c| {
         let c = c.to_ascii_lowercase();
-        !matches!(c.as_str(), "on" | "dated" | "through" | "thru" | "until")
+        !matches!(c.as_str(), "on" | "dated" | "through" | "thru" | "until") && !c.starts_with("at")
     })
 }
 
