@@ -25,8 +25,8 @@ pub fn run(args: ExplainArgs) -> Result<i32> {
     )?;
     writeln!(
         out,
-        "{:<10} {:<15} {:<34} {:<32} {:<34} {:<26} {}",
-        "bytes", "section", "text", "concept", "assertion (cue)", "temporal", "region"
+        "{:<10} {:<15} {:<34} {:<32} {:<34} {:<26} region",
+        "bytes", "section", "text", "concept", "assertion (cue)", "temporal"
     )?;
     for m in &mentions {
         let label = m.assertion.label();

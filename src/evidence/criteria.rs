@@ -487,12 +487,10 @@ pub fn intervention_candidate(case: &CaseAnalysis<'_>) -> Criterion {
     let mut against = Vec::new();
     for f in case.all() {
         let m = f.mention;
-        let relevant = match m.category {
-            Category::Intervention => true,
-            Category::Surgery => true,
-            Category::Injection => true,
-            _ => false,
-        };
+        let relevant = matches!(
+            m.category,
+            Category::Intervention | Category::Surgery | Category::Injection
+        );
         if !relevant {
             continue;
         }

@@ -191,7 +191,7 @@ pub fn evidence_of(note: &AnalyzedNote<'_>, m: &Mention) -> Evidence {
                 value: e.value.clone(),
             })
             .collect(),
-        trajectory: m.trajectory.as_ref().map(|t| trajectory_label(t)),
+        trajectory: m.trajectory.as_ref().map(trajectory_label),
     });
     Evidence {
         note_id: note.note.note_id.clone(),

@@ -345,12 +345,11 @@ impl ContextEngine {
         let raw = self.matcher.find_all(text);
         let kept: Vec<PhraseHit> = raw
             .into_iter()
+            // A trigger inside or partly over a target is part of the finding's words ("absent ankle jerk").
             .filter(|h| {
                 !targets
                     .iter()
                     .any(|t| t.span.overlaps(h.span) && !h.span.contains(t.span))
-                    && !(self.triggers[h.row].direction == Direction::Terminate
-                        && targets.iter().any(|t| t.span.contains(h.span)))
             })
             .collect();
         longest_non_overlapping(kept)

@@ -351,15 +351,16 @@ fn apply_section_defaults(doc: &Document, mentions: &mut [Mention]) {
         // described as done ("s/p ACDF, fusion progressing"), so only injections default to proposed.
         let injection = m.category == Category::Injection;
         match m.section {
-            SectionKind::Psh | SectionKind::Pmh if procedure || m.category == Category::RedFlag => {
-                if !m.assertion.has(Qualifier::Hypothetical) {
-                    push_cue(
-                        &mut m.assertion,
-                        Qualifier::Historical,
-                        header,
-                        "section:past_history",
-                    );
-                }
+            SectionKind::Psh | SectionKind::Pmh
+                if (procedure || m.category == Category::RedFlag)
+                    && !m.assertion.has(Qualifier::Hypothetical) =>
+            {
+                push_cue(
+                    &mut m.assertion,
+                    Qualifier::Historical,
+                    header,
+                    "section:past_history",
+                );
             }
             SectionKind::Plan
                 if injection

@@ -99,11 +99,13 @@ impl TemporalMatcher {
             (Rule::BeforeSurgery, format!(r"(?i)\b(before|prior to|preceding)\s+{SURGERY_WORD}\b")),
             (Rule::Ago, format!(r"(?i)\b{NUM}\s*[- ]?\s*{UNIT}\s+(ago|prior|previously|earlier|back)\b|\b(yesterday|last week|last month|last year)\b")),
             (Rule::PostOp, format!(r"(?i)\b{NUM}\s*[- ]?\s*{UNIT}\s+(status post|s/p|post[- ]?op(?:eratively)?|postoperative(?:ly)?|out from|from surgery|after surgery)")),
+            // "x6 wks", "x 8 weeks": the clinical "times" sign, glued to the number or not.
+            (Rule::Duration, format!(r"(?i)\bx\s*(\d+(?:\.\d+)?)\s*[- ]?\s*{UNIT}\b")),
             (Rule::Duration, format!(r"(?i)(?:\b(?:for|over|during|past|last|about|approximately|approx\.?|nearly|almost|at least|total of|x|times)\s*|×\s*|\bx)?(?:the\s+)?(?:past\s+|last\s+|previous\s+|prior\s+)?\b{NUM}\s*[- ]?\s*(?:\+\s*)?{UNIT}\b")),
             (Rule::Iso, r"\b(20\d\d|19\d\d)-(\d\d)-(\d\d)\b".to_string()),
             (Rule::Slash, format!(r"(?i)(?:\b{start_cue}\s+)?\b(\d{{1,2}})/(\d{{1,2}})(?:/(\d{{4}}|\d{{2}}))?\b")),
             (Rule::MonthDay, format!(r"(?:\b(?i:{start_cue})\s+)?(?:\b(?i:(early|mid|late|end of|beginning of))[- ]\s*)?\b{MONTH}\.?(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?)?(?:,?\s+((?:19|20)\d\d))?\b")),
-            (Rule::Year, format!(r"(?i)\b(in|since|from|circa|back in|during)\s+((?:19|20)\d\d)\b")),
+            (Rule::Year, r"(?i)\b(in|since|from|circa|back in|during)\s+((?:19|20)\d\d)\b".to_string()),
             (Rule::Frequency, r"(?i)\b(\d|once|twice|one|two|three|four|five)\s*(?:x|times|×)?\s*(?:/|a|per|each|every)?\s*(?:wk|week|weekly)\b|\b(biweekly|twice weekly|BIW|TIW)\b".to_string()),
             (Rule::Visits, r"(?i)\b(\d{1,3})\s+(?:PT\s+|therapy\s+|chiropractic\s+|physical therapy\s+)?(?:visits|sessions|treatments|appointments)\b".to_string()),
         ];

@@ -98,7 +98,13 @@ fn ends_sentence(text: &str, i: usize, within: Span, no_split: &HashSet<String>)
         return true;
     }
     let next = bytes[n];
-    let opens = next.is_ascii_uppercase()
+    // Lowercase clinical openers with a slash ("h/o", "s/p", "c/o", "f/u") start sentences too.
+    let next_word: &str = text[n..within.end].split_whitespace().next().unwrap_or("");
+    let slash_opener = next.is_ascii_lowercase()
+        && next_word.len() <= 4
+        && next_word.as_bytes().get(1) == Some(&b'/');
+    let opens = slash_opener
+        || next.is_ascii_uppercase()
         || next.is_ascii_digit()
         || matches!(next, b'(' | b'[' | b'"' | b'\'' | b'*' | b'-' | b'#');
     if !opens {

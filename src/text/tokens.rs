@@ -19,7 +19,9 @@ pub struct Token {
 
 fn token_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"[\w]+(?:[-/.'’+][\w]+)*[+-]?|[^\w\s]").expect("token regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"[\w]+(?:[-/.'’+]{1,2}[\w]+)*[+-]?|[^\w\s]").expect("token regex")
+    })
 }
 
 /// Splits `text` into tokens, in order, with byte offsets into `text`.

@@ -1,0 +1,285 @@
+//! Context, temporal and region attribution on tricky sentences (table-driven), and cross-note durations.
+
+use crate::util::*;
+use chrono::NaiveDate;
+use precert::ingest::{Case, Note, Patient, Procedure, Request};
+use precert::mentions::concepts::Region;
+use precert::mentions::temporal::TemporalValue;
+use precert::mentions::Mention;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn mentions(text: &str) -> Vec<Mention> {
+    pipeline().analyze_text(text, Some(d("2026-10-14"))).1
+}
+
+/// The mention whose text is `phrase` (case-insensitive).
+fn find<'a>(text: &str, ms: &'a [Mention], phrase: &str) -> &'a Mention {
+    ms.iter()
+        .find(|m| text[m.span.start..m.span.end].eq_ignore_ascii_case(phrase))
+        .unwrap_or_else(|| {
+            panic!(
+                "no mention {phrase:?} in {text:?}; found {:?}",
+                ms.iter()
+                    .map(|m| &text[m.span.start..m.span.end])
+                    .collect::<Vec<_>>()
+            )
+        })
+}
+
+macro_rules! assertion_cases {
+    ($($name:ident: $text:expr => [$($phrase:expr => $label:expr),+ $(,)?];)*) => {$(
+        #[test]
+        fn $name() {
+            let text = $text;
+            let ms = mentions(text);
+            $(
+                let m = find(text, &ms, $phrase);
+                assert_eq!(m.assertion.label(), $label, "{:?} in {:?}: cues {:?}", $phrase, text, m.assertion.cues);
+            )+
+        }
+    )*};
+}
+
+assertion_cases! {
+    negation_scope_stops_at_but:
+        "Denies fever but reports saddle numbness." => ["fever" => "absent", "saddle numbness" => "present"];
+    negation_scope_stops_at_however:
+        "No leg weakness, however he has new urinary retention." => ["weakness" => "absent", "urinary retention" => "present"];
+    pseudo_negation_no_improvement:
+        "No improvement in his sciatica despite PT." => ["sciatica" => "present"];
+    pseudo_negation_not_only:
+        "Not only back pain but sciatica as well." => ["sciatica" => "present"];
+    ros_list_negates_every_item:
+        "ROS: Negative for fever, chills, night sweats, weight loss, urinary retention, bowel incontinence, saddle anesthesia." =>
+        ["fever" => "absent", "night sweats" => "absent", "urinary retention" => "absent", "saddle anesthesia" => "absent"];
+    denies_list_negates_every_item:
+        "He denies fever, chills, weight loss, saddle numbness, trouble starting urine, or incontinence of bowel or bladder." =>
+        ["saddle numbness" => "absent", "bowel or bladder" => "absent"];
+    checklist_answers_negate_their_own_item:
+        "Saddle anesthesia: none\nFever: yes, chills: no" => ["saddle anesthesia" => "absent", "fever" => "present", "chills" => "absent"];
+    checklist_question_answer:
+        "Radiating pain to the left leg? no" => ["Radiating pain to the left leg" => "absent"];
+    return_precautions_are_hypothetical:
+        "Return to the ED if you develop saddle numbness, urinary retention, or new leg weakness." =>
+        ["saddle numbness" => "hypothetical", "urinary retention" => "hypothetical"];
+    patient_education_asserts_nothing:
+        "Reviewed red-flag symptoms such as saddle numbness and bowel incontinence with the patient." =>
+        ["saddle numbness" => "hypothetical", "bowel incontinence" => "hypothetical"];
+    family_history_is_someone_else:
+        "Mother with breast cancer. Family history of colon cancer in his father." => ["breast cancer" => "family", "colon cancer" => "family"];
+    family_history_section:
+        "FAMILY HISTORY: Father with lymphoma.\nSOCIAL HISTORY: Nonsmoker." => ["lymphoma" => "family"];
+    before_surgery_is_historical:
+        "He has burning in his low back, which he had before surgery." => ["burning in his low back" => "historical"];
+    history_of_is_historical:
+        "History of L4-5 laminectomy in 2019. h/o breast cancer." => ["laminectomy" => "historical", "breast cancer" => "historical"];
+    uncertainty:
+        "Rule out epidural abscess. Cannot exclude cauda equina." => ["epidural abscess" => "possible", "cauda equina" => "possible"];
+    planned_injection_is_hypothetical:
+        "Will schedule L5-S1 transforaminal epidural steroid injection." => ["epidural steroid injection" => "hypothetical"];
+    declined_injection_is_negated:
+        "Declines ESI and declines spine surgery consult." => ["ESI" => "absent"];
+    zero_pain_score_negates:
+        "Leg pain 0/10, back pain 2/10." => ["Leg pain" => "absent", "back pain" => "present"];
+    lowercase_pt_is_the_patient:
+        "Pt reports PT 2x/week helps." => ["PT" => "present"];
+}
+
+#[test]
+fn lowercase_pt_is_not_physical_therapy() {
+    let text = "pt states pain is worse.";
+    assert!(mentions(text)
+        .iter()
+        .all(|m| m.concept != "physical_therapy"));
+}
+
+#[test]
+fn temporal_values_normalise_against_the_note_date() {
+    let text = "Doing PT 2x/week since 8/4. Meloxicam x 8 wks. Symptoms since mid-August.";
+    let ms = mentions(text);
+    let pt = find(text, &ms, "PT");
+    assert!(
+        pt.temporal.iter().any(|t| t.value
+            == TemporalValue::Date {
+                date: d("2026-08-04"),
+                start: true
+            }),
+        "{:?}",
+        pt.temporal
+    );
+    assert!(pt
+        .temporal
+        .iter()
+        .any(|t| t.value == TemporalValue::Frequency { per_week: 2.0 }));
+    let mel = find(text, &ms, "Meloxicam");
+    assert_eq!(mel.temporal[0].value, TemporalValue::Duration { days: 56 });
+}
+
+#[test]
+fn trajectory_attaches_to_its_own_clause() {
+    let text = "The burning pain in his arms has resolved, and the numbness in his toes has significantly improved. The low back pain has gotten somewhat worse.";
+    let ms = mentions(text);
+    let t = |p: &str| {
+        find(text, &ms, p)
+            .trajectory
+            .as_ref()
+            .map(precert::evidence::trajectory_label)
+    };
+    assert_eq!(t("numbness in his toes").as_deref(), Some("improved"));
+    assert_eq!(t("low back pain").as_deref(), Some("worse (vague)"));
+}
+
+#[test]
+fn region_attribution() {
+    let text = "S/p C5-C6 ACDF. Mid back pain. Low back pain. Numbness in both arms. Pain radiating down the left leg to the foot. Prior L4-5 laminectomy.";
+    let ms = mentions(text);
+    let r = |p: &str| find(text, &ms, p).regions.clone();
+    assert_eq!(r("ACDF"), vec![Region::Cervical]);
+    assert_eq!(r("Mid back pain"), vec![Region::Thoracic]);
+    assert_eq!(r("Low back pain"), vec![Region::Lumbar]);
+    assert_eq!(r("Numbness"), vec![Region::Cervical]);
+    assert!(r("laminectomy").contains(&Region::Lumbar));
+    let rad = ms
+        .iter()
+        .find(|m| m.concept == "radiating_pain")
+        .expect("radiating pain");
+    assert_eq!(rad.regions, vec![Region::Lumbar]);
+}
+
+fn case(notes: Vec<(&str, &str, &str, &str)>, request: &str, cpt: &str) -> Case {
+    Case {
+        case_id: "t".into(),
+        request: Request {
+            date: Some(d(request)),
+            procedures: vec![Procedure {
+                cpt: cpt.into(),
+                description: String::new(),
+            }],
+            diagnoses: vec![],
+        },
+        patient: Patient::default(),
+        notes: notes
+            .into_iter()
+            .map(|(id, date, kind, text)| Note {
+                note_id: id.into(),
+                date: Some(d(date)),
+                kind: Some(kind.into()),
+                author_role: None,
+                text: text.into(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn cross_note_duration_from_note_dates() {
+    // PT started 2026-08-03, request 2026-10-01: 8 weeks, computed from the dates alone.
+    let c = case(
+        vec![
+            ("pt-ie", "2026-08-03", "pt_eval", "PHYSICAL THERAPY INITIAL EVALUATION\nLow back pain radiating down the right leg. Plan: PT 2x/week."),
+            ("pcp", "2026-09-28", "progress", "Still has right leg pain despite PT. Unable to work. Will refer for L5-S1 epidural steroid injection."),
+        ],
+        "2026-10-01",
+        "72148",
+    );
+    let r = pipeline().review(&c);
+    let cc = &r.determinations[0].criteria.conservative_care;
+    assert_eq!(cc.weeks, Some(Some(8)), "{}", cc.reason);
+    assert_eq!(
+        precert::report::name(&r.determinations[0].decision),
+        "approve"
+    );
+    assert_offsets(&c, &r);
+}
+
+#[test]
+fn stated_duration_without_dates_of_notes() {
+    let c = case(
+        vec![(
+            "n",
+            "2026-09-30",
+            "progress",
+            "Completed 4 weeks of physical therapy without relief.",
+        )],
+        "2026-10-01",
+        "72148",
+    );
+    let r = pipeline().review(&c);
+    assert_eq!(
+        r.determinations[0].criteria.conservative_care.weeks,
+        Some(Some(4))
+    );
+}
+
+#[test]
+fn cervical_fusion_is_not_a_lumbar_surgery_but_lumbar_laminectomy_is() {
+    let cervical = case(
+        vec![(
+            "n",
+            "2026-09-30",
+            "progress",
+            "S/p C5-6 ACDF in 2024. Now new left leg pain radiating to the foot since last week.",
+        )],
+        "2026-10-01",
+        "72148",
+    );
+    let r = pipeline().review(&cervical);
+    assert_eq!(
+        precert::report::name(&r.determinations[0].post_surgical.status),
+        "not_met"
+    );
+    let lumbar = case(vec![("n", "2026-09-30", "progress", "S/p L4-5 laminectomy in 2024. Now new left leg pain radiating to the foot since last week.")], "2026-10-01", "72148");
+    let r = pipeline().review(&lumbar);
+    assert_eq!(
+        precert::report::name(&r.determinations[0].post_surgical.status),
+        "met",
+        "{:?}",
+        r.determinations[0].post_surgical
+    );
+    assert_eq!(
+        precert::report::name(&r.determinations[0].pathway),
+        "post_surgical"
+    );
+}
+
+#[test]
+fn contrast_request_on_conservative_pathway_recommends_without_contrast() {
+    let c = case(
+        vec![("n", "2026-09-30", "progress", "Sciatica down the left leg with positive SLR. Failed 8 weeks of PT and naproxen. Unable to work. Plan L5-S1 epidural steroid injection.")],
+        "2026-10-01",
+        "72158",
+    );
+    let r = pipeline().review(&c);
+    let d = &r.determinations[0];
+    assert_eq!(
+        precert::report::name(&d.pathway),
+        "conservative_failure",
+        "{:?}",
+        d.rationale
+    );
+    assert!(d
+        .recommended_modification
+        .as_deref()
+        .unwrap_or("")
+        .contains("72148"));
+}
+
+#[test]
+fn cervical_request_is_pended_as_out_of_scope() {
+    let c = case(
+        vec![(
+            "n",
+            "2026-09-30",
+            "progress",
+            "Neck pain radiating to the right arm.",
+        )],
+        "2026-10-01",
+        "72141",
+    );
+    let d = &pipeline().review(&c).determinations[0];
+    assert_eq!(precert::report::name(&d.decision), "pend");
+    assert!(d.rationale[0].contains("cervical"));
+}

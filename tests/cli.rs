@@ -1,0 +1,221 @@
+//! The real binary, run in a temp dir: formats, rejects, exit codes, determinism across thread counts.
+
+use crate::util::*;
+use std::process::Command;
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("precert-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(precert_bin())
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn review_seed_json_has_the_output_contract() {
+    let (code, out, err) = run(&["review", "corpus/seed-001.case.json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["case_id"], "seed-001");
+    assert!(v["precert_version"].is_string());
+    assert!(v["guideline"]["id"].is_string() && v["guideline"]["version"].is_string());
+    assert_eq!(
+        v["provenance"]["lexicon_sha256"].as_str().unwrap().len(),
+        64
+    );
+    let d = &v["determinations"][0];
+    for key in [
+        "cpt",
+        "procedure",
+        "region",
+        "decision",
+        "pathway",
+        "criteria",
+        "red_flags",
+        "post_surgical",
+        "non_indications",
+        "rationale",
+        "missing_documentation",
+    ] {
+        assert!(d.get(key).is_some(), "missing {key}");
+    }
+    for c in [
+        "conservative_care",
+        "radiculopathy",
+        "functional_impairment",
+        "intervention_candidate",
+    ] {
+        assert!(
+            d["criteria"][c]["status"].is_string()
+                && d["criteria"][c]["evidence"].is_array()
+                && d["criteria"][c]["missing"].is_array()
+        );
+    }
+    assert!(d["criteria"]["conservative_care"].get("weeks").is_some());
+    for f in [
+        "progressive_neuro_deficit",
+        "cauda_equina",
+        "infection",
+        "malignancy",
+        "trauma",
+    ] {
+        assert!(d["red_flags"][f]["status"].is_string());
+    }
+    let ev = &d["red_flags"]["cauda_equina"]["evidence"][0];
+    for key in [
+        "note_id",
+        "start",
+        "end",
+        "text",
+        "concept",
+        "assertion",
+        "temporal",
+    ] {
+        assert!(ev.get(key).is_some(), "evidence lacks {key}");
+    }
+}
+
+#[test]
+fn rejects_are_named_and_nothing_else_is_lost() {
+    let dir = tmp("rejects");
+    let good = std::fs::read_to_string(root().join("corpus/seed-001.case.json")).unwrap();
+    let good_line =
+        serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&good).unwrap()).unwrap();
+    let bad_cpt = good_line.replace("72148", "70551");
+    let no_notes = r#"{"case_id":"empty","request":{"procedures":[{"cpt":"72148"}]},"notes":[]}"#;
+    let input = format!("{good_line}\n{{broken\n{bad_cpt}\n{no_notes}\n{good_line}\n");
+    let path = dir.join("cases.jsonl");
+    std::fs::write(&path, input).unwrap();
+    let (code, out, err) = run(&["review", "--format", "jsonl", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "exit code 1 when something was rejected");
+    assert_eq!(out.lines().count(), 2, "both good records reviewed");
+    assert!(
+        err.contains("cases.jsonl:2") && err.contains("malformed JSON"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cases.jsonl:3") && err.contains("70551"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cases.jsonl:4") && err.contains("no notes"),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("precert: ")).count(),
+        3
+    );
+}
+
+#[test]
+fn plain_text_needs_a_cpt_and_csv_groups_rows() {
+    let dir = tmp("txt");
+    let note = dir.join("note-1.txt");
+    std::fs::write(&note, "Low back pain x 3 days. Denies saddle anesthesia.").unwrap();
+    let (code, _, err) = run(&["review", note.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--cpt"), "{err}");
+    let (code, out, err) = run(&[
+        "review",
+        "--cpt",
+        "72148,72146",
+        "--date",
+        "2026-10-01",
+        "--format",
+        "csv",
+        note.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.lines().count(),
+        3,
+        "header + one row per procedure:\n{out}"
+    );
+    let csv = dir.join("cases.csv");
+    std::fs::write(&csv, "case_id,note_id,date,kind,text,cpt\nc1,a,2026-08-03,pt,\"PT eval.\nLBP radiating to the left leg.\",72148\nc1,b,2026-09-28,progress,Still in pain.,72148\nc2,a,2026-09-01,ed,Saddle anesthesia and urinary retention.,72148\n").unwrap();
+    let (code, out, err) = run(&["review", "--format", "jsonl", csv.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let ids: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["case_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, vec!["c1", "c2"]);
+}
+
+#[test]
+fn usage_error_exits_2() {
+    let (code, _, _) = run(&["review"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = run(&["review", "--format", "pdf", "x.json"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let (c1, one, _) = run(&[
+        "review",
+        "--jobs",
+        "1",
+        "--format",
+        "jsonl",
+        "corpus/cases",
+        "corpus/seed-001.case.json",
+    ]);
+    let (c2, many, _) = run(&[
+        "review",
+        "--jobs",
+        "4",
+        "--format",
+        "jsonl",
+        "corpus/cases",
+        "corpus/seed-001.case.json",
+    ]);
+    assert_eq!((c1, c2), (0, 0));
+    assert!(one.lines().count() >= 13);
+    assert_eq!(one, many);
+}
+
+#[test]
+fn out_dir_writes_one_worksheet_per_case() {
+    let dir = tmp("out");
+    let (code, _, err) = run(&[
+        "review",
+        "--format",
+        "md",
+        "--out",
+        dir.to_str().unwrap(),
+        "corpus/seed-001.case.json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(dir.join("seed-001.md")).unwrap();
+    assert!(md.starts_with("# Medical-necessity worksheet — case seed-001"));
+}
+
+#[test]
+fn explain_prints_layers() {
+    let dir = tmp("explain");
+    let note = dir.join("n.txt");
+    std::fs::write(&note, "HPI: Denies bowel or bladder changes. PT 2x/week since 8/4.\nFAMILY HISTORY: mother with breast cancer.").unwrap();
+    let (code, out, err) = run(&["explain", "--date", "2026-10-14", note.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("absent (neg-010:Denies)"), "{out}");
+    assert!(out.contains("family"), "{out}");
+    assert!(out.contains("2026-08-04"), "{out}");
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary, one module per concern.
+
+mod util;
+
+mod assertions;
+mod cli;
+mod corpus;
+mod properties;
+mod seed;
