@@ -17,13 +17,19 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("corpus/seed-001.case.json")];
-    let mut dir: Vec<_> = std::fs::read_dir(root.join("corpus/cases")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dir: Vec<_> = std::fs::read_dir(root.join("corpus/cases"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     dir.sort();
     files.extend(dir);
     let mut cases: Vec<(Case, serde_json::Value)> = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
-        cases.push((parse_case(&f.display().to_string(), &text).unwrap(), serde_json::from_str(&text).unwrap()));
+        cases.push((
+            parse_case(&f.display().to_string(), &text).unwrap(),
+            serde_json::from_str(&text).unwrap(),
+        ));
     }
 
     let builds: Vec<f64> = (0..5)
@@ -41,17 +47,27 @@ fn main() {
         let review = pipeline.review(case);
         if let Some(golds) = v["gold"]["determinations"].as_array() {
             for g in golds {
-                let d = review.determinations.iter().find(|d| d.cpt == g["cpt"].as_str().unwrap()).unwrap();
+                let d = review
+                    .determinations
+                    .iter()
+                    .find(|d| d.cpt == g["cpt"].as_str().unwrap())
+                    .unwrap();
                 if precert::report::name(&d.decision) != g["decision"].as_str().unwrap() {
                     wrong += 1;
                 }
             }
         }
     }
-    assert_eq!(wrong, 0, "bench refuses to time a pipeline that gets corpus decisions wrong");
+    assert_eq!(
+        wrong, 0,
+        "bench refuses to time a pipeline that gets corpus decisions wrong"
+    );
 
     let notes: usize = cases.iter().map(|(c, _)| c.notes.len()).sum();
-    let bytes: usize = cases.iter().map(|(c, _)| c.notes.iter().map(|n| n.text.len()).sum::<usize>()).sum();
+    let bytes: usize = cases
+        .iter()
+        .map(|(c, _)| c.notes.iter().map(|n| n.text.len()).sum::<usize>())
+        .sum();
     let reps = 20;
     let rounds: Vec<f64> = (0..7)
         .map(|_| {
@@ -66,7 +82,10 @@ fn main() {
         .collect();
     let secs = median(rounds);
     let n = (notes * reps) as f64;
-    println!("pipeline build (lexicons compiled): median {:.1} ms over 5", median(builds) * 1e3);
+    println!(
+        "pipeline build (lexicons compiled): median {:.1} ms over 5",
+        median(builds) * 1e3
+    );
     println!(
         "review, 1 thread: {} cases / {} notes / {:.1} KB per round x{reps}: median {:.1} notes/s, {:.2} MB/s, {:.2} ms/note",
         cases.len(),

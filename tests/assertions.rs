@@ -84,6 +84,14 @@ assertion_cases! {
         "Declines ESI and declines spine surgery consult." => ["ESI" => "absent"];
     zero_pain_score_negates:
         "Leg pain 0/10, back pain 2/10." => ["Leg pain" => "absent", "back pain" => "present"];
+    template_check_boxes:
+        "GU: [-] retention [-] incontinence\nMSK: [+] back pain" => ["retention" => "absent", "incontinence" => "absent", "back pain" => "present"];
+    scope_counts_words_not_commas:
+        "She has no leg pain, numbness, tingling, or weakness." => ["weakness" => "absent"];
+    post_negation_right_after_item:
+        "Bowel/bladder normal. Sensation intact." => ["Bowel/bladder" => "absent"];
+    benign_tumor_is_not_malignancy:
+        "Lipoma excised 2019, pathology benign (fatty tumor)." => ["tumor" => "absent"];
     lowercase_pt_is_the_patient:
         "Pt reports PT 2x/week helps." => ["PT" => "present"];
 }
@@ -282,4 +290,51 @@ fn cervical_request_is_pended_as_out_of_scope() {
     let d = &pipeline().review(&c).determinations[0];
     assert_eq!(precert::report::name(&d.decision), "pend");
     assert!(d.rationale[0].contains("cervical"));
+}
+
+fn flag_status(notes: Vec<(&str, &str, &str, &str)>) -> (String, String) {
+    let c = case(notes, "2026-09-22", "72148");
+    let d = &pipeline().review(&c).determinations[0];
+    (
+        precert::report::name(&d.red_flags.cauda_equina.status),
+        precert::report::name(&d.decision),
+    )
+}
+
+#[test]
+fn later_denial_without_resolution_is_a_conflict_and_pends() {
+    let got = flag_status(vec![
+        (
+            "ed",
+            "2026-09-02",
+            "ed",
+            "New urinary incontinence since yesterday with low back pain. Left AMA before imaging.",
+        ),
+        (
+            "pcp",
+            "2026-09-20",
+            "progress",
+            "Follow-up of low back pain. Denies any bowel or bladder incontinence.",
+        ),
+    ]);
+    assert_eq!(got, ("unclear".to_string(), "pend".to_string()));
+}
+
+#[test]
+fn later_resolution_is_an_update_not_a_conflict() {
+    let got = flag_status(vec![
+        (
+            "ed",
+            "2026-09-02",
+            "ed",
+            "Low back pain. Urinary retention today, catheterized.",
+        ),
+        (
+            "pcp",
+            "2026-09-20",
+            "progress",
+            "Urinary retention resolved by 9/4 (UTI, treated). Low back pain, no leg symptoms.",
+        ),
+    ]);
+    assert_eq!(got.0, "absent");
 }

@@ -16,6 +16,9 @@ pub const MIN_CONSERVATIVE_WEEKS: i64 = 6;
 pub const EPISODE_GAP_DAYS: i64 = 183;
 /// ODI/NDI above this percent is at least moderate disability (Fairbank & Pynsent 2000).
 pub const MIN_DISABILITY_PERCENT: f64 = 20.0;
+/// Trauma dated longer ago than this is not "recent significant trauma" (ACR LBP variant 2 concerns the
+/// presenting episode; precert reads it as the last 3 months).
+pub const TRAUMA_RECENT_DAYS: i64 = 90;
 /// MRC grade at or below which weakness is severe (ACR: "severe or progressive neurologic deficit").
 pub const SEVERE_STRENGTH_GRADE: f64 = 3.0;
 

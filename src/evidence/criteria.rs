@@ -136,12 +136,15 @@ fn treatment_interval(
     let documented = start.is_some() || treatment_note || later_notes_exist;
     let start = start.unwrap_or(note_date);
     // Completed/previous care ends at the note; ongoing care runs to the request.
-    // A date range ("Dates of care: 07/28/2026 - 09/15/2026") ends at its last date.
+    // A date range ("Dates of care: 07/28/2026 - 09/15/2026") ends at its last date; so does completed care
+    // with a date ("finished PT in January") and care dated to an earlier episode ("did PT in 2023").
     let range_end = last_date.filter(|l| *l > start);
-    let end = match range_end {
-        Some(l) => l,
-        None if historical => note_date,
-        None => reference.max(note_date),
+    let dated_past = last_date
+        .filter(|l| historical || (note_date - *l).num_days() > guideline::EPISODE_GAP_DAYS);
+    let end = match (range_end, dated_past) {
+        (Some(l), _) | (None, Some(l)) => l,
+        (None, None) if historical => note_date,
+        (None, None) => reference.max(note_date),
     };
     Some((
         Interval {
@@ -305,6 +308,37 @@ fn persistence(case: &CaseAnalysis<'_>) -> (Option<bool>, Vec<Evidence>) {
     (state, ev)
 }
 
+/// True when a finding stands in the same sentence as a prior surgery and nothing marks it as new or
+/// ongoing: it is the surgery's indication ("L5-S1 TLIF, 09/15/2025, for … left S1 radiculopathy"), not a
+/// current finding. "S/p laminectomy, now with recurrent leg pain" keeps its finding.
+pub fn is_surgery_indication(case: &CaseAnalysis<'_>, f: &Found<'_>) -> bool {
+    let changing = f.trajectory().is_some_and(|t| {
+        matches!(
+            t.trajectory,
+            Trajectory::New
+                | Trajectory::Recurrent
+                | Trajectory::Worse
+                | Trajectory::Progressive
+                | Trajectory::Persistent
+        )
+    });
+    let since_surgery = f
+        .mention
+        .temporal
+        .iter()
+        .any(|t| matches!(t.value, TemporalValue::Surgery { .. }));
+    if changing || since_surgery {
+        return false;
+    }
+    case.all().any(|s| {
+        std::ptr::eq(s.note, f.note)
+            && s.mention.sentence == f.mention.sentence
+            && s.mention.category == Category::Surgery
+            && s.mention.group != "generic"
+            && matches!(s.label(), "historical" | "present")
+    })
+}
+
 /// True for a radicular or deficit finding attributed to the requested region.
 fn radicular_in_region(f: &Found<'_>, region: CptRegion) -> bool {
     let m = f.mention;
@@ -342,7 +376,10 @@ pub fn radiculopathy(case: &CaseAnalysis<'_>, region: CptRegion) -> Criterion {
         .all()
         .filter(|f| !is_against_radiculopathy(f) && radicular_in_region(f, region))
         .collect();
-    let mut current: Vec<&Found<'_>> = findings.iter().filter(|f| f.is_current()).collect();
+    let mut current: Vec<&Found<'_>> = findings
+        .iter()
+        .filter(|f| f.is_current() && !is_surgery_indication(case, f))
+        .collect();
     let missing = guideline::MISSING_RADICULOPATHY;
     // The latest note that speaks to radicular findings decides: findings that a later note documents as
     // gone ("SLR neg bilat", "leg pain 0/10, no paresthesias") are superseded.

@@ -162,10 +162,30 @@ fn deficit_signals<'a>(case: &'a CaseAnalysis<'a>, region: CptRegion) -> Vec<Sig
     s
 }
 
+/// True when the mention is dated (by a linked date) more than `TRAUMA_RECENT_DAYS` before its note.
+fn is_old(f: &Found<'_>) -> bool {
+    let Some(note) = f.date() else { return false };
+    f.mention.temporal.iter().any(|t| match t.value {
+        crate::mentions::temporal::TemporalValue::Date { date, .. } => {
+            (note - date).num_days() > guideline::TRAUMA_RECENT_DAYS
+        }
+        _ => false,
+    })
+}
+
 fn decide(flag: &str, signals: Vec<Signal<'_>>) -> RedFlag {
     // Malignancy: a history of cancer is itself the red flag (ACR variant 3).
+    // Current: not improved or resolved ("urinary retention, which is doing better"), and for trauma not
+    // dated more than TRAUMA_RECENT_DAYS before its note ("a motor vehicle accident in 2/94").
     let counts_as_present = |s: &Signal<'_>| {
+        let improving = matches!(
+            s.found.trajectory().map(|t| t.trajectory),
+            Some(Trajectory::Improved | Trajectory::Resolved)
+        );
+        let old = flag == "trauma" && is_old(&s.found);
         s.affirms
+            && !improving
+            && !old
             && (s.found.label() == "present"
                 || (flag == "malignancy" && s.found.label() == "historical"))
     };
@@ -185,6 +205,32 @@ fn decide(flag: &str, signals: Vec<Signal<'_>>) -> RedFlag {
         |v: &[&Signal<'_>]| -> Vec<Evidence> { v.iter().map(|s| s.found.evidence()).collect() };
 
     if !present.is_empty() {
+        // Resolution: a later note states the finding resolved ("Fever resolved by ~9/3"). That is an
+        // update, not a conflict: the flag is no longer current.
+        let latest_present = present.iter().filter_map(|p| p.found.date()).max();
+        let resolved_later: Vec<&Signal<'_>> = signals
+            .iter()
+            .filter(|s| {
+                s.affirms
+                    && matches!(
+                        s.found.trajectory().map(|t| t.trajectory),
+                        Some(Trajectory::Resolved | Trajectory::Improved)
+                    )
+                    && matches!((s.found.date(), latest_present), (Some(d), Some(l)) if d > l)
+            })
+            .collect();
+        if !resolved_later.is_empty() {
+            let mut e = ev(&resolved_later);
+            e.extend(ev(&present));
+            return RedFlag {
+                status: FlagStatus::Absent,
+                reason: format!(
+                    "{} was documented earlier and a later note documents it resolved.",
+                    capitalise(&human(flag))
+                ),
+                evidence: dedup(e, MAX_EVIDENCE),
+            };
+        }
         // Conflict: a later note negates the same finding that an earlier note documented.
         let conflicting: Vec<&Signal<'_>> = negated
             .iter()

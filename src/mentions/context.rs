@@ -383,11 +383,10 @@ impl ContextEngine {
             fwd_end = fwd_end.min(term.span.start);
         }
         let ros_list = q == Qualifier::Negated && section == SectionKind::Ros;
+        // Scopes count words, as NegEx does: "no leg pain, numbness, tingling, or weakness" is 6 words.
         if let (Some(n), false) = (trig.max_scope, ros_list) {
-            let first = doc
-                .token_range(Span::new(hit.span.end, sentence.span.end))
-                .start;
-            if let Some(tok) = doc.tokens.get(first + n) {
+            let after = doc.token_range(Span::new(hit.span.end, sentence.span.end));
+            if let Some(tok) = doc.tokens[after].iter().filter(|t| t.is_word).nth(n) {
                 fwd_end = fwd_end.min(tok.span.start);
             }
         }
@@ -403,8 +402,13 @@ impl ContextEngine {
         }
         if let Some(n) = trig.max_scope {
             let before = doc.token_range(Span::new(sentence.span.start, hit.span.start));
-            if before.len() > n {
-                back_start = back_start.max(doc.tokens[before.end - n].span.start);
+            if let Some(tok) = doc.tokens[before]
+                .iter()
+                .rev()
+                .filter(|t| t.is_word)
+                .nth(n.saturating_sub(1))
+            {
+                back_start = back_start.max(tok.span.start);
             }
         }
         if trig.answer {

@@ -237,6 +237,7 @@ impl MentionExtractor {
                 if m.sentence != si
                     || m.span.overlaps(expr.span)
                     || m.category == Category::Measurement
+                    || crosses_clause(text, m.span, expr.span)
                 {
                     continue;
                 }
@@ -412,4 +413,15 @@ fn negate_zero_scores(doc: &Document, text: &str, mentions: &mut [Mention]) {
             push_cue(&mut m.assertion, Qualifier::Negated, z, "pat-pain-zero");
         }
     }
+}
+
+/// True when a pipe, semicolon or line break stands between two spans: template cells ("POC: 2x/wk x 6 wks |
+/// Initial eval: 09/08/2026") and list items are separate statements for temporal linking.
+fn crosses_clause(text: &str, a: Span, b: Span) -> bool {
+    let (lo, hi) = if a.end <= b.start {
+        (a.end, b.start)
+    } else {
+        (b.end, a.start.max(b.end))
+    };
+    lo < hi && text[lo..hi].contains(['|', ';', '\n'])
 }
