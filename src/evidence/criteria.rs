@@ -255,16 +255,16 @@ pub fn conservative_care(case: &CaseAnalysis<'_>, region: CptRegion) -> Criterio
 /// resolved and none says persisting or worse; `Some(true)` when one says persisting/worse; `None` when
 /// the notes do not say.
 fn persistence(case: &CaseAnalysis<'_>) -> (Option<bool>, Vec<Evidence>) {
-    let mut persisting = false;
-    let mut improved = false;
-    let mut ev = Vec::new();
-    let latest = case.latest_note_date();
+    // (note date, persisting?, evidence) for every trajectory statement about symptoms or treatment.
+    let mut statements: Vec<(Option<NaiveDate>, bool, Evidence)> = Vec::new();
     for f in case.all() {
         let Some(t) = f.trajectory() else { continue };
-        if !matches!(
+        let about_symptoms = matches!(f.mention.category, Category::Symptom | Category::Radicular);
+        let about_treatment = matches!(
             f.mention.category,
-            Category::Symptom | Category::Radicular | Category::Functional
-        ) {
+            Category::Conservative | Category::Injection
+        );
+        if !(about_symptoms || about_treatment) {
             continue;
         }
         if f.label() != "present"
@@ -272,40 +272,34 @@ fn persistence(case: &CaseAnalysis<'_>) -> (Option<bool>, Vec<Evidence>) {
         {
             continue;
         }
-        let in_latest = f.date() == latest;
-        match t.trajectory {
-            Trajectory::Persistent
-            | Trajectory::Worse
+        let persisting = match t.trajectory {
+            Trajectory::Persistent => true,
+            // "No relief with PT", "failed NSAIDs": said of the treatment, it is the treatment failing.
+            _ if about_treatment => continue,
+            Trajectory::Worse
             | Trajectory::Progressive
             | Trajectory::Stable
             | Trajectory::New
-            | Trajectory::Recurrent => {
-                persisting = true;
-                ev.push(f.evidence());
-            }
-            Trajectory::Improved | Trajectory::Resolved if in_latest => {
-                improved = true;
-                ev.push(f.evidence());
-            }
-            _ => {}
-        }
+            | Trajectory::Recurrent => true,
+            Trajectory::Improved | Trajectory::Resolved => false,
+            Trajectory::Chronic => continue,
+        };
+        statements.push((f.date(), persisting, f.evidence()));
     }
-    // Trajectory words attached to treatments ("no relief with PT", "failed NSAIDs") count as persisting.
-    for f in case.of(Category::Conservative) {
-        if let Some(t) = f.trajectory() {
-            if t.trajectory == Trajectory::Persistent {
-                persisting = true;
-            }
-        }
-    }
-    let state = if persisting {
-        Some(true)
-    } else if improved {
-        Some(false)
-    } else {
-        None
+    // The latest note that says how the symptoms are doing decides ("goals met, leg pain resolved" in a
+    // discharge summary outweighs the "persistent pain" of the evaluation two months earlier).
+    let Some(latest) = statements.iter().map(|s| s.0).max() else {
+        return (None, vec![]);
     };
-    (state, ev)
+    let in_latest: Vec<&(Option<NaiveDate>, bool, Evidence)> =
+        statements.iter().filter(|s| s.0 == latest).collect();
+    let persisting = in_latest.iter().any(|s| s.1);
+    let ev = in_latest
+        .iter()
+        .filter(|s| s.1 == persisting)
+        .map(|s| s.2.clone())
+        .collect();
+    (Some(persisting), ev)
 }
 
 /// True when a finding stands in the same sentence as a prior surgery and nothing marks it as new or
