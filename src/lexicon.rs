@@ -13,28 +13,16 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-/// The lexicon files precert reads, relative to the lexicon directory, in hashing order.
-pub const FILES: &[&str] = &[
-    "sections.tsv",
-    "text/abbreviations.tsv",
-    "concepts/symptoms.tsv",
-    "concepts/radicular.tsv",
-    "concepts/functional.tsv",
-    "concepts/conservative.tsv",
-    "concepts/interventions.tsv",
-    "concepts/surgery.tsv",
-    "concepts/imaging.tsv",
-    "concepts/red_flags.tsv",
-    "concepts/regions.tsv",
-    "context/triggers.tsv",
-    "context/trajectory.tsv",
-];
-
-macro_rules! embed {
-    ($($name:literal),* $(,)?) => { &[$(($name, include_str!(concat!("../lexicons/", $name)))),*] };
+/// Declares the lexicon files once: their names ([`FILES`]) and their embedded contents.
+macro_rules! lexicon_files {
+    ($($name:literal),* $(,)?) => {
+        /// The lexicon files precert reads, relative to the lexicon directory, in hashing order.
+        pub const FILES: &[&str] = &[$($name),*];
+        const EMBEDDED: &[(&str, &str)] = &[$(($name, include_str!(concat!("../lexicons/", $name)))),*];
+    };
 }
 
-const EMBEDDED: &[(&str, &str)] = embed!(
+lexicon_files!(
     "sections.tsv",
     "text/abbreviations.tsv",
     "concepts/symptoms.tsv",

@@ -422,12 +422,7 @@ impl ContextEngine {
 
     fn apply_section_rules(&self, doc: &Document, si: usize, a: &mut Assertion) {
         let sentence = &doc.sentences[si];
-        let header = doc
-            .sections
-            .iter()
-            .find(|s| s.body.contains(sentence.span))
-            .and_then(|s| s.header)
-            .unwrap_or(sentence.span);
+        let header = doc.section_header(sentence.span);
         match sentence.section {
             SectionKind::FamilyHistory => {
                 a.set(Qualifier::Family, header, "section:family_history".into())

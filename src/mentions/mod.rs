@@ -341,12 +341,7 @@ impl MentionExtractor {
 /// were done; injections named under PLAN (with no word saying they were done) are proposed.
 fn apply_section_defaults(doc: &Document, mentions: &mut [Mention]) {
     for m in mentions.iter_mut() {
-        let header = doc
-            .sections
-            .iter()
-            .find(|s| s.body.contains(m.span))
-            .and_then(|s| s.header)
-            .unwrap_or(m.span);
+        let header = doc.section_header(m.span);
         let procedure = matches!(m.category, Category::Surgery | Category::Intervention);
         // Terse plans name the injection alone ("P: L5-S1 TFESI"); surgeries in a plan section are as often
         // described as done ("s/p ACDF, fusion progressing"), so only injections default to proposed.

@@ -44,6 +44,16 @@ impl Document {
         (i < self.sentences.len() && self.sentences[i].span.start <= at).then_some(i)
     }
 
+    /// The header of the section containing `span` (the span itself when the section has none): what a
+    /// section rule cites as its cue.
+    pub fn section_header(&self, span: Span) -> Span {
+        self.sections
+            .iter()
+            .find(|s| s.body.contains(span))
+            .and_then(|s| s.header)
+            .unwrap_or(span)
+    }
+
     /// The token index range covered by `span` (tokens overlapping it).
     pub fn token_range(&self, span: Span) -> Range<usize> {
         let first = self.tokens.partition_point(|t| t.span.end <= span.start);
