@@ -40,10 +40,17 @@ impl Citations {
             .take(max)
             .map(|e| {
                 let n = self.cite(e);
-                let assertion = if e.assertion == "present" {
+                let mut notes: Vec<String> = Vec::new();
+                if e.assertion != "present" {
+                    notes.push(e.assertion.clone());
+                }
+                if let Some(t) = e.temporal.as_ref().and_then(|t| t.trajectory.as_ref()) {
+                    notes.push(t.clone());
+                }
+                let assertion = if notes.is_empty() {
                     String::new()
                 } else {
-                    format!(" ({})", e.assertion)
+                    format!(" ({})", notes.join(", "))
                 };
                 format!("\u{201c}{}\u{201d}{assertion} [{n}]", one_line(&e.text))
             })
