@@ -251,9 +251,9 @@ pub fn conservative_care(case: &CaseAnalysis<'_>, region: CptRegion) -> Criterio
     c
 }
 
-/// Whether back/leg symptoms persist: `Some(false)` when the latest trajectory statement says improved or
-/// resolved and none says persisting or worse; `Some(true)` when one says persisting/worse; `None` when
-/// the notes do not say.
+/// Whether back/leg symptoms persist, judged from the latest note that says how they are doing:
+/// `Some(true)` when a statement there says persisting/worse/unchanged, `Some(false)` when its statements
+/// say only improved or resolved, `None` when no note says.
 fn persistence(case: &CaseAnalysis<'_>) -> (Option<bool>, Vec<Evidence>) {
     // (note date, persisting?, evidence) for every trajectory statement about symptoms or treatment.
     let mut statements: Vec<(Option<NaiveDate>, bool, Evidence)> = Vec::new();
@@ -305,7 +305,7 @@ fn persistence(case: &CaseAnalysis<'_>) -> (Option<bool>, Vec<Evidence>) {
 /// True when a finding stands in the same sentence as a prior surgery and nothing marks it as new or
 /// ongoing: it is the surgery's indication ("L5-S1 TLIF, 09/15/2025, for … left S1 radiculopathy"), not a
 /// current finding. "S/p laminectomy, now with recurrent leg pain" keeps its finding.
-pub fn is_surgery_indication(case: &CaseAnalysis<'_>, f: &Found<'_>) -> bool {
+pub fn is_surgery_indication(f: &Found<'_>) -> bool {
     let changing = f.trajectory().is_some_and(|t| {
         matches!(
             t.trajectory,
@@ -324,12 +324,11 @@ pub fn is_surgery_indication(case: &CaseAnalysis<'_>, f: &Found<'_>) -> bool {
     if changing || since_surgery {
         return false;
     }
-    case.all().any(|s| {
-        std::ptr::eq(s.note, f.note)
-            && s.mention.sentence == f.mention.sentence
-            && s.mention.category == Category::Surgery
-            && s.mention.group != "generic"
-            && matches!(s.label(), "historical" | "present")
+    f.note.mentions.iter().any(|s| {
+        s.sentence == f.mention.sentence
+            && s.category == Category::Surgery
+            && s.group != "generic"
+            && matches!(s.assertion.label(), "historical" | "present")
     })
 }
 
@@ -372,7 +371,7 @@ pub fn radiculopathy(case: &CaseAnalysis<'_>, region: CptRegion) -> Criterion {
         .collect();
     let mut current: Vec<&Found<'_>> = findings
         .iter()
-        .filter(|f| f.is_current() && !is_surgery_indication(case, f))
+        .filter(|f| f.is_current() && !is_surgery_indication(f))
         .collect();
     let missing = guideline::MISSING_RADICULOPATHY;
     // The latest note that speaks to radicular findings decides: findings that a later note documents as

@@ -173,6 +173,14 @@ fn is_old(f: &Found<'_>) -> bool {
     })
 }
 
+fn result(status: FlagStatus, reason: String, evidence: Vec<Evidence>) -> RedFlag {
+    RedFlag {
+        status,
+        reason,
+        evidence: dedup(evidence, MAX_EVIDENCE),
+    }
+}
+
 fn decide(flag: &str, signals: Vec<Signal<'_>>) -> RedFlag {
     // Malignancy: a history of cancer is itself the red flag (ACR variant 3).
     // Current: not improved or resolved ("urinary retention, which is doing better"), and for trauma not
@@ -222,14 +230,14 @@ fn decide(flag: &str, signals: Vec<Signal<'_>>) -> RedFlag {
         if !resolved_later.is_empty() {
             let mut e = ev(&resolved_later);
             e.extend(ev(&present));
-            return RedFlag {
-                status: FlagStatus::Absent,
-                reason: format!(
+            return result(
+                FlagStatus::Absent,
+                format!(
                     "{} was documented earlier and a later note documents it resolved.",
                     capitalise(&human(flag))
                 ),
-                evidence: dedup(e, MAX_EVIDENCE),
-            };
+                e,
+            );
         }
         // Conflict: a later note negates the same finding that an earlier note documented.
         let conflicting: Vec<&Signal<'_>> = negated
@@ -245,39 +253,39 @@ fn decide(flag: &str, signals: Vec<Signal<'_>>) -> RedFlag {
         if !conflicting.is_empty() {
             let mut e = ev(&present);
             e.extend(ev(&conflicting));
-            return RedFlag {
-                status: FlagStatus::Unclear,
-                reason: format!(
+            return result(
+                FlagStatus::Unclear,
+                format!(
                     "The notes conflict: an earlier note documents {}, a later note negates it.",
                     human(flag)
                 ),
-                evidence: dedup(e, MAX_EVIDENCE),
-            };
+                e,
+            );
         }
-        return RedFlag {
-            status: FlagStatus::Present,
-            reason: format!("{} is documented.", capitalise(&human(flag))),
-            evidence: dedup(ev(&present), MAX_EVIDENCE),
-        };
+        return result(
+            FlagStatus::Present,
+            format!("{} is documented.", capitalise(&human(flag))),
+            ev(&present),
+        );
     }
     if !possible.is_empty() {
         let mut e = ev(&possible);
         e.extend(ev(&negated));
-        return RedFlag {
-            status: FlagStatus::Unclear,
-            reason: format!(
+        return result(
+            FlagStatus::Unclear,
+            format!(
                 "{} is raised only as a possibility.",
                 capitalise(&human(flag))
             ),
-            evidence: dedup(e, MAX_EVIDENCE),
-        };
+            e,
+        );
     }
     if !negated.is_empty() {
-        return RedFlag {
-            status: FlagStatus::Absent,
-            reason: format!("The notes negate {}.", human(flag)),
-            evidence: dedup(ev(&negated), MAX_EVIDENCE),
-        };
+        return result(
+            FlagStatus::Absent,
+            format!("The notes negate {}.", human(flag)),
+            ev(&negated),
+        );
     }
     RedFlag {
         status: FlagStatus::NotDocumented,

@@ -148,7 +148,7 @@ pub fn evaluate(
         })
         .filter(|f| !matches!(f.mention.group.as_str(), "normal" | "provocative_negative"))
         .filter(|f| f.in_region(region, f.mention.category == Category::Radicular))
-        .filter(|f| !super::criteria::is_surgery_indication(case, f))
+        .filter(|f| !super::criteria::is_surgery_indication(f))
         .collect();
     let new_findings: Vec<&Found<'_>> = findings
         .iter()
