@@ -13,6 +13,7 @@
 //!   modifiers (ConText triggers, temporal expressions, trajectory, region), kept as separate layers.
 //! * [`evidence`] turns a case's mentions into the facts the guideline needs, each with quotes.
 //! * [`determination`] applies the guideline; [`report`] renders the facts, never anything else.
+//! * [`eval`] measures all of the above against annotated corpora (cases, brat, NegEx/ConText kits, i2b2).
 //!
 //! A [`Pipeline`] is built once (compiling every lexicon) and shared across threads.
 //!
@@ -34,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub mod determination;
+pub mod eval;
 pub mod evidence;
 pub mod ingest;
 pub mod lexicon;

@@ -114,6 +114,31 @@ impl Pipeline {
         (doc, mentions)
     }
 
+    /// The assertion of a given span of `text` (a concept named by an evaluation kit), with the span as the
+    /// only target. See [`MentionExtractor::assert_span`].
+    pub fn assert_span(&self, text: &str, span: crate::text::Span) -> Mention {
+        let doc = self.text.analyze(text);
+        self.mentions.assert_span(text, &doc, span)
+    }
+
+    /// [`Pipeline::assert_span`] for many spans of one text, analysing the text once.
+    pub fn assert_spans(&self, text: &str, spans: &[crate::text::Span]) -> Vec<Mention> {
+        let doc = self.text.analyze(text);
+        spans
+            .iter()
+            .map(|&s| self.mentions.assert_span(text, &doc, s))
+            .collect()
+    }
+
+    /// Temporal expressions of a text, normalised against `date`.
+    pub fn temporal(
+        &self,
+        text: &str,
+        date: Option<chrono::NaiveDate>,
+    ) -> Vec<crate::mentions::temporal::TemporalExpr> {
+        self.mentions.temporal(text, date)
+    }
+
     /// Analyses every note of a case.
     pub fn analyze<'c>(&self, case: &'c Case) -> CaseAnalysis<'c> {
         let notes = case

@@ -1,5 +1,6 @@
 //! Flags and dispatch.
 
+mod eval;
 mod explain;
 mod review;
 
@@ -23,6 +24,8 @@ enum Command {
     Review(ReviewArgs),
     /// Print one note's mentions with section, assertion, temporal value and region.
     Explain(ExplainArgs),
+    /// Measure precert against annotated corpora: gold cases, brat, NegEx/ConText kits, i2b2 2010.
+    Eval(EvalArgs),
 }
 
 /// Output formats of `review`.
@@ -75,6 +78,32 @@ pub struct ExplainArgs {
     lexicons: Option<PathBuf>,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// Gold cases (*.case.json, or a directory such as corpus/cases/dev), a brat directory, a NegEx or
+    /// ConText kit / sentence-suite TSV, or an i2b2 2010 directory (.txt + .con + .ast).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Treat every input as this kind instead of detecting it: cases, brat, negex, context, sentences, i2b2.
+    #[arg(long)]
+    kind: Option<String>,
+    /// Print JSON (every metric, table and error) instead of the report.
+    #[arg(long)]
+    json: bool,
+    /// Exit 1 unless METRIC >= VALUE (e.g. cases.decision.accuracy=0.8). Repeatable.
+    #[arg(long, value_name = "METRIC=VALUE")]
+    fail_under: Vec<String>,
+    /// Exit 1 unless METRIC <= VALUE (e.g. cases.conservative_weeks.mae=1.0). Repeatable.
+    #[arg(long, value_name = "METRIC=VALUE")]
+    fail_over: Vec<String>,
+    /// Errors listed per section in the report (all of them are in --json).
+    #[arg(long, default_value_t = 25)]
+    errors: usize,
+    /// Use the lexicons in this directory instead of the embedded ones.
+    #[arg(long)]
+    lexicons: Option<PathBuf>,
+}
+
 fn build_pipeline(lexicons: Option<&PathBuf>) -> Result<Pipeline> {
     let lex = match lexicons {
         Some(dir) => Lexicons::from_dir(dir)?,
@@ -89,5 +118,6 @@ pub fn run() -> Result<i32> {
     match cli.command {
         Command::Review(args) => review::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

@@ -173,6 +173,38 @@ impl MentionExtractor {
         mentions
     }
 
+    /// The assertion of one given span, as if it were the only target: what an evaluation kit asks when it
+    /// names the concept ("edema" in "Extremities reveal no peripheral cyanosis or EDEMA.") instead of
+    /// leaving precert to find it. The span takes the category of the lexicon mention it overlaps (so
+    /// category-restricted triggers apply as they would in a note), or `Symptom` (a clinical finding) when
+    /// the lexicons do not know it; section rules (family history, education, past history) apply too.
+    pub fn assert_span(&self, text: &str, doc: &Document, span: Span) -> Mention {
+        let category = self
+            .concepts
+            .find(text)
+            .into_iter()
+            .filter(|h| h.span.overlaps(span))
+            .map(|h| self.concepts.entries()[h.entry].category)
+            .find(|c| *c != Category::Ignore)
+            .unwrap_or(Category::Symptom);
+        let mut m = self.new_mention(doc, span, "target", category, "target", "target", None);
+        if m.sentence == usize::MAX {
+            // A target across sentence boundaries: judge it in the sentence where it starts.
+            m.sentence = doc.sentence_at(span.start).unwrap_or(0);
+        }
+        let target = Target { span, category };
+        if let Some(a) = self.context.assert(text, doc, &[target]).pop() {
+            m.assertion = a;
+        }
+        apply_section_defaults(doc, std::slice::from_mut(&mut m));
+        m
+    }
+
+    /// Temporal expressions of a text (for evaluation and `explain`).
+    pub fn temporal(&self, text: &str, note_date: Option<chrono::NaiveDate>) -> Vec<TemporalExpr> {
+        self.temporal.find(text, note_date)
+    }
+
     /// Region hits of a note (for `explain` and surgery levels).
     pub fn region_hits(&self, text: &str) -> Vec<RegionHit> {
         self.regions.find(text)
