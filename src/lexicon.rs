@@ -35,6 +35,7 @@ lexicon_files!(
     "concepts/red_flags.tsv",
     "concepts/regions.tsv",
     "context/triggers.tsv",
+    "context/chronic.tsv",
     "context/trajectory.tsv",
 );
 

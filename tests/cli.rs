@@ -175,7 +175,7 @@ fn output_is_identical_whatever_the_thread_count() {
         "1",
         "--format",
         "jsonl",
-        "corpus/cases",
+        "corpus/cases/train",
         "corpus/seed-001.case.json",
     ]);
     let (c2, many, _) = run(&[
@@ -184,7 +184,7 @@ fn output_is_identical_whatever_the_thread_count() {
         "4",
         "--format",
         "jsonl",
-        "corpus/cases",
+        "corpus/cases/train",
         "corpus/seed-001.case.json",
     ]);
     assert_eq!((c1, c2), (0, 0));

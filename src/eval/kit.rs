@@ -288,7 +288,10 @@ pub fn evaluate(pipeline: &Pipeline, path: &Path, name: &str) -> Result<Section>
                 let cues: Vec<String> = a
                     .cues
                     .iter()
-                    .map(|c| format!("{:?}:{}", c.qualifier, c.rule))
+                    .map(|c| {
+                        let cue = row.sentence.get(c.span.start..c.span.end).unwrap_or("");
+                        format!("{:?}:{}:{cue:?}", c.qualifier, c.rule)
+                    })
                     .collect();
                 (neg, tmp, exp, cues, true)
             }

@@ -530,10 +530,35 @@ pub fn intervention_candidate(case: &CaseAnalysis<'_>) -> Criterion {
             _ => label == "hypothetical",
         };
         if is_planned {
-            planned.push(f.evidence());
+            planned.push(f);
         } else if label == "absent" {
-            against.push(f.evidence());
+            against.push(f);
         }
+    }
+    // An option discussed and then declined ("Discussed ESI, referral to spine surgery. Pt declines ESI and
+    // does not want surgery") is not a plan: a decline of the same kind later in the same note, or in a
+    // later note, withdraws it.
+    let kind = |c: Category| if c == Category::Injection { 0 } else { 1 };
+    let declined = |p: &crate::evidence::Found<'_>| {
+        against.iter().any(|a| {
+            let by_decline = a
+                .mention
+                .assertion
+                .cue(crate::mentions::context::Qualifier::Negated)
+                .is_some_and(|c| c.rule == "neg-009");
+            let later = if a.note.note.note_id == p.note.note.note_id {
+                a.mention.span.start > p.mention.span.start
+            } else {
+                matches!((a.date(), p.date()), (Some(x), Some(y)) if x > y)
+            };
+            by_decline && later && kind(a.mention.category) == kind(p.mention.category)
+        })
+    };
+    let (withdrawn, planned): (Vec<_>, Vec<_>) = planned.into_iter().partition(|p| declined(p));
+    let planned: Vec<Evidence> = planned.iter().map(|f| f.evidence()).collect();
+    let mut against: Vec<Evidence> = against.iter().map(|f| f.evidence()).collect();
+    if !withdrawn.is_empty() && planned.is_empty() {
+        against.extend(withdrawn.iter().map(|f| f.evidence()));
     }
     if !planned.is_empty() {
         return criterion(

@@ -83,7 +83,8 @@ impl Targets {
 #[derive(Clone, Debug)]
 struct Trigger {
     id: String,
-    sets: Option<Qualifier>,
+    /// The classes set (empty for pseudo and terminate rows); "no history of" sets two.
+    sets: Vec<Qualifier>,
     direction: Direction,
     max_scope: Option<usize>,
     targets: Targets,
@@ -171,6 +172,31 @@ pub struct Target {
 pub struct ContextEngine {
     triggers: Vec<Trigger>,
     matcher: PhraseMatcher,
+    /// Chronic conditions (`context/chronic.tsv`): historical by nature.
+    chronic: PhraseMatcher,
+    chronic_ids: Vec<String>,
+}
+
+/// Loads `context/chronic.tsv`.
+fn build_chronic(lex: &Lexicons) -> Result<(PhraseMatcher, Vec<String>), LexiconError> {
+    let file = "context/chronic.tsv";
+    let table = lex.table(file)?;
+    table.expect_columns(&["id", "match", "source"])?;
+    let mut ids = Vec::new();
+    let mut cells = Vec::new();
+    for row in table.rows() {
+        cells.push((ids.len(), row.get("match")?.to_string()));
+        ids.push(row.get("id")?.to_string());
+    }
+    let matcher = PhraseMatcher::build(
+        cells.iter().map(|(i, c)| (*i, c.as_str())),
+        |row, reason| LexiconError {
+            file: file.into(),
+            line: 0,
+            reason: format!("row {}: {reason}", ids.get(row).map_or("?", |s| s.as_str())),
+        },
+    )?;
+    Ok((matcher, ids))
 }
 
 impl ContextEngine {
@@ -200,17 +226,20 @@ impl ContextEngine {
             };
             let sets_cell = row.get("sets")?;
             let sets = match (direction, sets_cell) {
-                (Direction::Pseudo, "pseudo") | (Direction::Terminate, "terminate") => None,
+                (Direction::Pseudo, "pseudo") | (Direction::Terminate, "terminate") => vec![],
                 (Direction::Pseudo | Direction::Terminate, other) => {
                     return Err(row.error(format!(
                         "a {direction:?} row must set {:?}, not {other:?}",
                         format!("{direction:?}").to_lowercase()
                     )))
                 }
-                (_, q) => Some(
-                    Qualifier::parse(q)
-                        .ok_or_else(|| row.error(format!("unknown qualifier {q:?}")))?,
-                ),
+                (_, qs) => qs
+                    .split('+')
+                    .map(|q| {
+                        Qualifier::parse(q.trim())
+                            .ok_or_else(|| row.error(format!("unknown qualifier {q:?}")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
             };
             let max_scope = match row.get("max_scope")? {
                 "-" | "" => None,
@@ -246,8 +275,13 @@ impl ContextEngine {
                 (Targets::Only(cats), vec![])
             };
             let m = row.get("match")?;
+            // Checklist answers look back only to their own item: the `re:` rows that start at the item's
+            // ':' or '?', and rows whose source says "checklist answer".
             let answer = m.starts_with("re:")
-                && (m.contains("re:(?i):") || m.contains("re:(?im):") || m.contains(r"re:(?i)\?"));
+                && (m.contains("re:(?i):")
+                    || m.contains("re:(?im):")
+                    || m.contains(r"re:(?i)\?")
+                    || row.get("source")?.starts_with("checklist answer"));
             cells.push((triggers.len(), m.to_string()));
             triggers.push(Trigger {
                 id: row.get("id")?.to_string(),
@@ -268,13 +302,30 @@ impl ContextEngine {
                 reason: format!("row {}: {reason}", ids.get(row).map_or("?", |s| s.as_str())),
             },
         )?;
-        Ok(ContextEngine { triggers, matcher })
+        let (chronic, chronic_ids) = build_chronic(lex)?;
+        Ok(ContextEngine {
+            triggers,
+            matcher,
+            chronic,
+            chronic_ids,
+        })
     }
 
     /// Computes the assertion of each target (same order as `targets`).
     pub fn assert(&self, text: &str, doc: &Document, targets: &[Target]) -> Vec<Assertion> {
         let mut out = vec![Assertion::default(); targets.len()];
         let hits = self.trigger_hits(text, targets);
+        // A chronic condition named inside the target is historical by nature (ConText's two-week rule).
+        let chronic = self.chronic.find_all(text);
+        for (ti, t) in targets.iter().enumerate() {
+            if let Some(h) = chronic.iter().find(|h| t.span.contains(h.span)) {
+                out[ti].set(
+                    Qualifier::Historical,
+                    h.span,
+                    self.chronic_ids[h.row].clone(),
+                );
+            }
+        }
         for (si, sentence) in doc.sentences.iter().enumerate() {
             let in_sentence: Vec<&PhraseHit> = hits
                 .iter()
@@ -293,47 +344,48 @@ impl ContextEngine {
                 continue;
             }
             // For each qualifier keep the nearest trigger: iterate triggers, remember distances.
-            let mut best: Vec<Vec<(usize, usize)>> = vec![Vec::new(); targets.len()]; // (distance, hit idx)
+            // (distance, hit index, qualifier)
+            let mut best: Vec<Vec<(usize, usize, Qualifier)>> = vec![Vec::new(); targets.len()];
             for (hi, hit) in in_sentence.iter().enumerate() {
                 let trig = &self.triggers[hit.row];
-                let Some(q) = trig.sets else { continue };
-                let (fwd_end, back_start) =
-                    self.scope(text, doc, si, sentence.section, hit, &in_sentence, trig, q);
-                for &ti in &target_ids {
-                    let t = targets[ti];
-                    if !trig.targets.includes(t.category) {
-                        continue;
-                    }
-                    let inside = hit.span.contains(t.span);
-                    let fwd = matches!(
-                        trig.direction,
-                        Direction::Forward | Direction::Bidirectional
-                    ) && t.span.start >= hit.span.end
-                        && t.span.start < fwd_end;
-                    let back = matches!(
-                        trig.direction,
-                        Direction::Backward | Direction::Bidirectional
-                    ) && t.span.end <= hit.span.start
-                        && t.span.start >= back_start;
-                    if inside || fwd || back {
-                        let dist = if inside {
-                            0
-                        } else if fwd {
-                            t.span.start - hit.span.end
-                        } else {
-                            hit.span.start - t.span.end
-                        };
-                        best[ti].push((dist, hi));
+                for &q in &trig.sets {
+                    let (fwd_end, back_start) =
+                        self.scope(text, doc, si, sentence.section, hit, &in_sentence, trig, q);
+                    for &ti in &target_ids {
+                        let t = targets[ti];
+                        if !trig.targets.includes(t.category) {
+                            continue;
+                        }
+                        let inside = hit.span.contains(t.span);
+                        let fwd = matches!(
+                            trig.direction,
+                            Direction::Forward | Direction::Bidirectional
+                        ) && t.span.start >= hit.span.end
+                            && t.span.start < fwd_end;
+                        let back = matches!(
+                            trig.direction,
+                            Direction::Backward | Direction::Bidirectional
+                        ) && t.span.end <= hit.span.start
+                            && t.span.start >= back_start;
+                        if inside || fwd || back {
+                            let dist = if inside {
+                                0
+                            } else if fwd {
+                                t.span.start - hit.span.end
+                            } else {
+                                hit.span.start - t.span.end
+                            };
+                            best[ti].push((dist, hi, q));
+                        }
                     }
                 }
             }
             for &ti in &target_ids {
                 let mut cands = std::mem::take(&mut best[ti]);
                 cands.sort();
-                for (_, hi) in cands {
+                for (_, hi, q) in cands {
                     let hit = in_sentence[hi];
-                    let trig = &self.triggers[hit.row];
-                    out[ti].set(trig.sets.expect("modifier"), hit.span, trig.id.clone());
+                    out[ti].set(q, hit.span, self.triggers[hit.row].id.clone());
                 }
             }
         }
@@ -413,7 +465,9 @@ impl ContextEngine {
         }
         if trig.answer {
             // A checklist answer belongs to its own item only.
-            if let Some(p) = text[back_start..hit.span.start].rfind([',', ';', ':', '\n']) {
+            // The item starts after the previous item's ':' or the line start ("Hx cancer, wt loss: denies"
+            // answers both; "Fever: no, chills: denies" answers only chills).
+            if let Some(p) = text[back_start..hit.span.start].rfind([';', ':', '\n']) {
                 back_start = back_start + p + 1;
             }
         }

@@ -374,15 +374,12 @@ impl MentionExtractor {
 fn apply_section_defaults(doc: &Document, mentions: &mut [Mention]) {
     for m in mentions.iter_mut() {
         let header = doc.section_header(m.span);
-        let procedure = matches!(m.category, Category::Surgery | Category::Intervention);
         // Terse plans name the injection alone ("P: L5-S1 TFESI"); surgeries in a plan section are as often
         // described as done ("s/p ACDF, fusion progressing"), so only injections default to proposed.
         let injection = m.category == Category::Injection;
         match m.section {
-            SectionKind::Psh | SectionKind::Pmh
-                if (procedure || m.category == Category::RedFlag)
-                    && !m.assertion.has(Qualifier::Hypothetical) =>
-            {
+            // ConText's section rule: what a past-history section lists predates the encounter.
+            SectionKind::Psh | SectionKind::Pmh if !m.assertion.has(Qualifier::Hypothetical) => {
                 push_cue(
                     &mut m.assertion,
                     Qualifier::Historical,

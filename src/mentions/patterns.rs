@@ -71,6 +71,40 @@ impl Default for PatternMatcher {
     }
 }
 
+/// "N/5" is a muscle grade only beside motor words ("EHL 4/5", "4/5 strength", "hip flex 5/5 B"): alone it
+/// is as often a date ("ED 1/5"), a count ("Waddell signs 1/5") or a score.
+fn is_strength_context(text: &str, start: usize, end: usize) -> bool {
+    let after = text[end..].trim_start_matches([' ', '\t']);
+    if after.starts_with('/') && after[1..].starts_with(|c: char| c.is_ascii_digit()) {
+        return false; // a date: 1/5/2026
+    }
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let lo = text[..start]
+        .char_indices()
+        .rev()
+        .nth(40)
+        .map_or(0, |(i, _)| i)
+        .max(line_start);
+    let hi = text[end..]
+        .char_indices()
+        .nth(40)
+        .map_or(text.len(), |(i, _)| end + i)
+        .min(line_end);
+    let window = text[lo..hi].to_ascii_lowercase();
+    if window.contains("waddell") {
+        return false;
+    }
+    MOTOR_WORDS.is_match(&window)
+}
+
+static MOTOR_WORDS: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+    Regex::new(
+        r"\b(?:strength|strong|weak\w*|motor|mmt|power|flex\w*|ext(?:ension|ensor|ensors)?|dorsi\w*|plantar\w*|df|pf|ehl|ta|tib\w*|gastroc\w*|quad\w*|hamstring\w*|hip|knee|ankle|toe|great toe|iliopsoas|ip|abduct\w*|adduct\w*|glut\w*|evers\w*|invers\w*|grip|deltoid|biceps|triceps|wrist|finger|interossei|l[1-5]|s1|myotom\w*|bilat\w*|b/l|ble|lle|rle|bue|\(?[lr]\)?)\b",
+    )
+    .expect("motor words")
+});
+
 impl PatternMatcher {
     /// Compiles the patterns.
     pub fn new() -> PatternMatcher {
@@ -93,6 +127,9 @@ impl PatternMatcher {
         let mut out = Vec::new();
         for c in self.strength.captures_iter(text) {
             let m = c.get(0).expect("0");
+            if !is_strength_context(text, m.start(), m.end()) {
+                continue;
+            }
             let base: f64 = c[1].parse().unwrap_or(5.0);
             let grade = match c.get(2).map(|s| s.as_str()) {
                 Some("+") => base + 0.5,
