@@ -219,3 +219,92 @@ fn explain_prints_layers() {
     assert!(out.contains("family"), "{out}");
     assert!(out.contains("2026-08-04"), "{out}");
 }
+
+#[test]
+fn eval_reads_i2b2_and_reports_json_metrics() {
+    let (code, out, err) = run(&["eval", "corpus/i2b2-sample", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let m = &v["sections"][0]["metrics"];
+    assert_eq!(m["i2b2.n"], 26.0);
+    let micro = m["i2b2.micro_f1"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&micro));
+    assert!(v["lexicon_sha256"].as_str().unwrap().len() == 64);
+}
+
+#[test]
+fn eval_thresholds_set_the_exit_code() {
+    let (code, _, err) = run(&[
+        "eval",
+        "corpus/i2b2-sample",
+        "--fail-under",
+        "i2b2.micro_f1=1.01",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("FAIL i2b2.micro_f1"), "{err}");
+    let (code, _, _) = run(&[
+        "eval",
+        "corpus/i2b2-sample",
+        "--fail-under",
+        "i2b2.micro_f1=0.0",
+        "--fail-over",
+        "i2b2.micro_f1=1.0",
+    ]);
+    assert_eq!(code, 0);
+    // A misspelt metric must not pass silently.
+    let (code, _, err) = run(&["eval", "corpus/i2b2-sample", "--fail-under", "i2b2.micro=0.5"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown metric"), "{err}");
+    let (code, _, err) = run(&["eval", "no/such/dir"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no/such/dir"), "{err}");
+}
+
+#[test]
+fn eval_scores_cases_brat_and_the_sentence_suite_in_one_run() {
+    let (code, out, err) = run(&[
+        "eval",
+        "corpus/cases/dev",
+        "corpus/brat/train",
+        "corpus/sentences/dev.tsv",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = v["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["cases", "brat", "sentences"]);
+    let cases = &v["sections"][0];
+    assert!(cases["metrics"]["cases.procedures_count"].as_f64().unwrap() >= 25.0);
+    // Every error names the case, field, expectation and what precert found.
+    for e in cases["errors"].as_array().unwrap() {
+        for k in ["case", "cpt", "field", "expected", "got", "evidence"] {
+            assert!(e.get(k).is_some(), "error without {k}: {e}");
+        }
+    }
+    assert!(v["sections"][2]["metrics"]["sentences.n"].as_f64().unwrap() >= 200.0);
+}
+
+/// The public NegEx/ConText kit (development half) lives outside the repository; skip when absent.
+#[test]
+fn negex_kit_dev_half_meets_the_issue_targets() {
+    let kit = root().join("../shared/ext/negex");
+    if !kit.join("negex-dev.tsv").exists() {
+        eprintln!("skipped: {} not present", kit.display());
+        return;
+    }
+    let (code, _, err) = run(&[
+        "eval",
+        "../shared/ext/negex/negex-dev.tsv",
+        "../shared/ext/negex/context-dev.tsv",
+        "--fail-under",
+        "negex.negated.f1=0.96",
+        "--fail-under",
+        "context.hypothetical.f1=0.90",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
