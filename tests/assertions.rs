@@ -338,3 +338,58 @@ fn later_resolution_is_an_update_not_a_conflict() {
     ]);
     assert_eq!(got.0, "absent");
 }
+
+/// The assertion of a span given from outside (as evaluation kits give their concept).
+fn span_label(text: &str, phrase: &str) -> (String, Vec<String>) {
+    let start = text.find(phrase).unwrap();
+    let m = pipeline().assert_span(text, precert::text::Span::new(start, start + phrase.len()));
+    let classes = m
+        .assertion
+        .cues
+        .iter()
+        .map(|c| format!("{:?}", c.qualifier).to_lowercase())
+        .collect();
+    (m.assertion.label().to_string(), classes)
+}
+
+#[test]
+fn given_targets_take_general_context_rules() {
+    // "no history of": absent, and about the past (both classes, as ConText annotates it).
+    let (label, classes) = span_label("No history of seizure disorder.", "seizure disorder");
+    assert_eq!(label, "absent");
+    assert!(classes.contains(&"historical".to_string()), "{classes:?}");
+    // A chronic condition is historical by nature; an acute qualifier makes it a current event.
+    assert!(span_label("HYPERTENSION.", "HYPERTENSION")
+        .1
+        .contains(&"historical".to_string()));
+    assert_eq!(
+        span_label("COPD exacerbation today.", "COPD exacerbation").0,
+        "present"
+    );
+    // "two-day history of" is the current illness, not a past history.
+    assert_eq!(
+        span_label("A two-day history of fever.", "fever").0,
+        "present"
+    );
+    // An upper-case label inside a sentence ends the previous item's negation.
+    assert_eq!(
+        span_label(
+            "COMPLICATIONS: None  POSTOPERATIVE DIAGNOSIS: hiatal hernia",
+            "hiatal hernia"
+        )
+        .0,
+        "present"
+    );
+}
+
+assertion_cases! {
+    checkbox_answers_negate_their_own_item:
+        "Fever/chills: [ ] yes [x] no\nSaddle anesthesia: [x] yes [ ] no" =>
+        ["Fever" => "absent", "chills" => "absent", "Saddle anesthesia" => "present"];
+    checklist_answer_covers_a_comma_list_item:
+        "- Hx cancer, wt loss: denies (lifting only)" => ["cancer" => "absent", "wt loss" => "absent"];
+    return_precaution_shorthand_is_hypothetical:
+        "RTC 4-6 wks, sooner w/ weakness or bowel/bladder change." => ["weakness" => "hypothetical", "bowel/bladder" => "hypothetical"];
+    a_spouse_is_someone_else:
+        "Husband is being treated for lung cancer." => ["lung cancer" => "family"];
+}

@@ -252,7 +252,12 @@ fn eval_thresholds_set_the_exit_code() {
     ]);
     assert_eq!(code, 0);
     // A misspelt metric must not pass silently.
-    let (code, _, err) = run(&["eval", "corpus/i2b2-sample", "--fail-under", "i2b2.micro=0.5"]);
+    let (code, _, err) = run(&[
+        "eval",
+        "corpus/i2b2-sample",
+        "--fail-under",
+        "i2b2.micro=0.5",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown metric"), "{err}");
     let (code, _, err) = run(&["eval", "no/such/dir"]);

@@ -181,12 +181,22 @@ pub struct ContextEngine {
 fn build_chronic(lex: &Lexicons) -> Result<(PhraseMatcher, Vec<String>), LexiconError> {
     let file = "context/chronic.tsv";
     let table = lex.table(file)?;
-    table.expect_columns(&["id", "match", "source"])?;
+    table.expect_columns(&["id", "role", "match", "source"])?;
     let mut ids = Vec::new();
     let mut cells = Vec::new();
     for row in table.rows() {
+        match row.get("role")? {
+            "chronic" | "acute" => {}
+            other => return Err(row.error(format!("role must be chronic or acute, not {other:?}"))),
+        }
         cells.push((ids.len(), row.get("match")?.to_string()));
-        ids.push(row.get("id")?.to_string());
+        // Acute qualifiers carry their role in the id list ("acute:acu-001").
+        let id = row.get("id")?;
+        ids.push(if row.get("role")? == "acute" {
+            format!("acute:{id}")
+        } else {
+            id.to_string()
+        });
     }
     let matcher = PhraseMatcher::build(
         cells.iter().map(|(i, c)| (*i, c.as_str())),
@@ -318,7 +328,15 @@ impl ContextEngine {
         // A chronic condition named inside the target is historical by nature (ConText's two-week rule).
         let chronic = self.chronic.find_all(text);
         for (ti, t) in targets.iter().enumerate() {
-            if let Some(h) = chronic.iter().find(|h| t.span.contains(h.span)) {
+            let inside = |h: &&PhraseHit| t.span.contains(h.span);
+            let acute = chronic
+                .iter()
+                .filter(inside)
+                .any(|h| self.chronic_ids[h.row].starts_with("acute:"));
+            if acute {
+                continue;
+            }
+            if let Some(h) = chronic.iter().find(inside) {
                 out[ti].set(
                     Qualifier::Historical,
                     h.span,
