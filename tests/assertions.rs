@@ -393,3 +393,32 @@ assertion_cases! {
     a_spouse_is_someone_else:
         "Husband is being treated for lung cancer." => ["lung cancer" => "family"];
 }
+
+/// lexicons/context/chronic.tsv promises that none of precert's own concept terms is "historical by
+/// nature": the red-flag rules decide osteoporosis, immunosuppression, cancer and the rest.
+#[test]
+fn no_concept_term_is_taken_for_a_chronic_condition() {
+    let dir = root().join("lexicons/concepts");
+    let mut hits = Vec::new();
+    for f in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with("id\t"))
+        {
+            let Some(term) = line.split('\t').nth(4) else {
+                continue;
+            };
+            for t in term
+                .split(" | ")
+                .filter(|t| !t.starts_with("re:") && !t.is_empty())
+            {
+                let m = pipeline().assert_span(t, precert::text::Span::new(0, t.len()));
+                if m.assertion.cues.iter().any(|c| c.rule.starts_with("chr-")) {
+                    hits.push(t.to_string());
+                }
+            }
+        }
+    }
+    assert!(hits.is_empty(), "concept terms marked chronic: {hits:?}");
+}
