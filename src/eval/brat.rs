@@ -271,16 +271,8 @@ fn read_dates(dir: &Path) -> BTreeMap<String, chrono::NaiveDate> {
         .collect()
 }
 
-/// Collects `.ann` files under the paths (recursively, sorted).
 fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    if p.is_dir() {
-        for e in std::fs::read_dir(p).with_context(|| format!("cannot read {}", p.display()))? {
-            collect(&e?.path(), out)?;
-        }
-    } else if p.extension().is_some_and(|e| e == "ann") {
-        out.push(p.to_path_buf());
-    }
-    Ok(())
+    super::collect_files(p, &|f| f.extension().is_some_and(|e| e == "ann"), out)
 }
 
 /// Whether a path holds brat annotation.
@@ -299,11 +291,7 @@ pub fn evaluate(pipeline: &Pipeline, paths: &[PathBuf], name: &str) -> Result<Se
     if anns.is_empty() {
         bail!("no .ann files under {paths:?}");
     }
-    let source = paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let source = super::describe(paths);
     let mut s = Section::new(name, &source);
     let mut exact: BTreeMap<&str, Prf> = TYPES.iter().map(|t| (*t, Prf::default())).collect();
     let mut overlap = exact.clone();

@@ -112,16 +112,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<GoldCase>> {
 }
 
 fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    if p.is_dir() {
-        for e in std::fs::read_dir(p).with_context(|| format!("cannot read {}", p.display()))? {
-            collect(&e?.path(), out)?;
-        }
-    } else if p.to_string_lossy().ends_with(".json") {
-        out.push(p.to_path_buf());
-    } else if !p.exists() {
-        bail!("{}: no such file or directory", p.display());
-    }
-    Ok(())
+    super::collect_files(p, &|f| f.to_string_lossy().ends_with(".json"), out)
 }
 
 /// Whether a directory holds gold cases (for input-kind detection).
@@ -161,11 +152,7 @@ pub fn evaluate(pipeline: &Pipeline, paths: &[PathBuf], name_: &str) -> Result<S
     if cases.is_empty() {
         bail!("no *.case.json files with gold under {paths:?}");
     }
-    let source = paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let source = super::describe(paths);
     let mut s = Section::new(name_, &source);
     let reviews: Vec<_> = cases.par_iter().map(|c| pipeline.review(&c.case)).collect();
 

@@ -100,14 +100,7 @@ pub fn token_span(text: &str, start: (usize, usize), end: (usize, usize)) -> Opt
 }
 
 fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    if p.is_dir() {
-        for e in std::fs::read_dir(p).with_context(|| format!("cannot read {}", p.display()))? {
-            collect(&e?.path(), out)?;
-        }
-    } else if p.extension().is_some_and(|e| e == "ast") {
-        out.push(p.to_path_buf());
-    }
-    Ok(())
+    super::collect_files(p, &|f| f.extension().is_some_and(|e| e == "ast"), out)
 }
 
 /// Whether a path holds i2b2 assertion files.
@@ -127,11 +120,7 @@ pub fn evaluate(pipeline: &Pipeline, paths: &[PathBuf], name: &str) -> Result<Se
     if asts.is_empty() {
         bail!("no .ast files under {paths:?}");
     }
-    let source = paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let source = super::describe(paths);
     let mut s = Section::new(name, &source);
     let mut conf = Confusion::new(&CLASSES);
     for ast in &asts {

@@ -68,6 +68,33 @@ impl InputKind {
     }
 }
 
+/// Every file under `p` (directories recursively) whose path satisfies `keep`, appended to `out`.
+pub(crate) fn collect_files(
+    p: &Path,
+    keep: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<PathBuf>,
+) -> Result<()> {
+    if p.is_dir() {
+        for e in std::fs::read_dir(p).with_context(|| format!("cannot read {}", p.display()))? {
+            collect_files(&e?.path(), keep, out)?;
+        }
+    } else if !p.exists() {
+        bail!("{}: no such file or directory", p.display());
+    } else if keep(p) {
+        out.push(p.to_path_buf());
+    }
+    Ok(())
+}
+
+/// The inputs, as a section's `source`.
+pub(crate) fn describe(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Works out what an input is from its contents.
 pub fn detect(path: &Path) -> Result<InputKind> {
     if !path.exists() {
