@@ -360,8 +360,7 @@ pub fn evaluate(pipeline: &Pipeline, paths: &[PathBuf], name: &str) -> Result<Se
                     "at": g.start, "text": g.text, "expected": g.label, "got": p.label}));
             }
         }
-        for (gi, g) in gold.iter().enumerate().filter(|(i, _)| !gm[*i]) {
-            let _ = gi;
+        for (_, g) in gold.iter().enumerate().filter(|(i, _)| !gm[*i]) {
             s.errors.push(
                 json!({"doc": stem, "kind": "missed", "type": g.kind, "at": g.start,
                 "text": g.text}),

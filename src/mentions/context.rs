@@ -174,15 +174,24 @@ pub struct ContextEngine {
     matcher: PhraseMatcher,
     /// Chronic conditions (`context/chronic.tsv`): historical by nature.
     chronic: PhraseMatcher,
-    chronic_ids: Vec<String>,
+    chronic_rows: Vec<ChronicRow>,
+}
+
+/// A row of `context/chronic.tsv`.
+#[derive(Debug)]
+struct ChronicRow {
+    id: String,
+    /// An acute qualifier ("exacerbation"), not a condition.
+    acute: bool,
 }
 
 /// Loads `context/chronic.tsv`.
-fn build_chronic(lex: &Lexicons) -> Result<(PhraseMatcher, Vec<String>), LexiconError> {
+fn build_chronic(lex: &Lexicons) -> Result<(PhraseMatcher, Vec<ChronicRow>), LexiconError> {
     let file = "context/chronic.tsv";
     let table = lex.table(file)?;
     table.expect_columns(&["id", "role", "match", "source"])?;
     let mut ids = Vec::new();
+    let mut rows = Vec::new();
     let mut cells = Vec::new();
     for row in table.rows() {
         match row.get("role")? {
@@ -190,23 +199,31 @@ fn build_chronic(lex: &Lexicons) -> Result<(PhraseMatcher, Vec<String>), Lexicon
             other => return Err(row.error(format!("role must be chronic or acute, not {other:?}"))),
         }
         cells.push((ids.len(), row.get("match")?.to_string()));
-        // Acute qualifiers carry their role in the id list ("acute:acu-001").
-        let id = row.get("id")?;
-        ids.push(if row.get("role")? == "acute" {
-            format!("acute:{id}")
-        } else {
-            id.to_string()
+        let id = row.get("id")?.to_string();
+        ids.push(id.clone());
+        rows.push(ChronicRow {
+            id,
+            acute: row.get("role")? == "acute",
         });
     }
-    let matcher = PhraseMatcher::build(
+    let matcher = build_matcher(file, &cells, &ids)?;
+    Ok((matcher, rows))
+}
+
+/// Compiles a table's `match` cells; an error names the file and the row id.
+fn build_matcher(
+    file: &str,
+    cells: &[(usize, String)],
+    ids: &[String],
+) -> Result<PhraseMatcher, LexiconError> {
+    PhraseMatcher::build(
         cells.iter().map(|(i, c)| (*i, c.as_str())),
         |row, reason| LexiconError {
             file: file.into(),
             line: 0,
             reason: format!("row {}: {reason}", ids.get(row).map_or("?", |s| s.as_str())),
         },
-    )?;
-    Ok((matcher, ids))
+    )
 }
 
 impl ContextEngine {
@@ -304,20 +321,13 @@ impl ContextEngine {
             });
         }
         let ids: Vec<String> = triggers.iter().map(|t| t.id.clone()).collect();
-        let matcher = PhraseMatcher::build(
-            cells.iter().map(|(i, c)| (*i, c.as_str())),
-            |row, reason| LexiconError {
-                file: file.into(),
-                line: 0,
-                reason: format!("row {}: {reason}", ids.get(row).map_or("?", |s| s.as_str())),
-            },
-        )?;
-        let (chronic, chronic_ids) = build_chronic(lex)?;
+        let matcher = build_matcher(file, &cells, &ids)?;
+        let (chronic, chronic_rows) = build_chronic(lex)?;
         Ok(ContextEngine {
             triggers,
             matcher,
             chronic,
-            chronic_ids,
+            chronic_rows,
         })
     }
 
@@ -332,7 +342,7 @@ impl ContextEngine {
             let acute = chronic
                 .iter()
                 .filter(inside)
-                .any(|h| self.chronic_ids[h.row].starts_with("acute:"));
+                .any(|h| self.chronic_rows[h.row].acute);
             if acute {
                 continue;
             }
@@ -340,7 +350,7 @@ impl ContextEngine {
                 out[ti].set(
                     Qualifier::Historical,
                     h.span,
-                    self.chronic_ids[h.row].clone(),
+                    self.chronic_rows[h.row].id.clone(),
                 );
             }
         }
