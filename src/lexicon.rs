@@ -37,6 +37,7 @@ lexicon_files!(
     "context/triggers.tsv",
     "context/chronic.tsv",
     "context/trajectory.tsv",
+    "model/cues.tsv",
 );
 
 /// A problem in a lexicon file: which file, which line, what is wrong.

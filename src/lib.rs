@@ -40,6 +40,7 @@ pub mod evidence;
 pub mod ingest;
 pub mod lexicon;
 pub mod mentions;
+pub mod model;
 mod pipeline;
 pub mod report;
 pub mod text;

@@ -4,7 +4,9 @@ use crate::determination::{self, guideline, Determination};
 use crate::evidence::{AnalyzedNote, CaseAnalysis};
 use crate::ingest::Case;
 use crate::lexicon::{LexiconError, Lexicons};
-use crate::mentions::{Mention, MentionExtractor};
+use crate::mentions::fusion::{EvidenceMode, Thresholds};
+use crate::mentions::{Mention, MentionExtractor, ModelUse};
+use crate::model::MentionModel;
 use crate::text::{Document, TextAnalyzer};
 use serde::Serialize;
 
@@ -17,6 +19,9 @@ pub struct Pipeline {
     text: TextAnalyzer,
     mentions: MentionExtractor,
     lexicon_hash: String,
+    model: Option<MentionModel>,
+    mode: EvidenceMode,
+    thresholds: Thresholds,
 }
 
 /// Versions of everything that produced an output.
@@ -28,8 +33,12 @@ pub struct Provenance {
     pub guideline: GuidelineRef,
     /// SHA-256 over the lexicon files used.
     pub lexicon_sha256: String,
-    /// The evidence model's SHA-256; null while precert runs on rules and lexicons only.
+    /// The mention model's SHA-256; null when precert ran on rules and lexicons only.
     pub model_sha256: Option<String>,
+    /// Which evidence sources decided: lexicon | model | both.
+    pub evidence: EvidenceMode,
+    /// The engine that ran the model (onnxruntime | tract), when it ran.
+    pub model_backend: Option<String>,
 }
 
 /// Guideline id and version.
@@ -87,7 +96,33 @@ impl Pipeline {
             text: TextAnalyzer::build(lex)?,
             mentions: MentionExtractor::build(lex)?,
             lexicon_hash: lex.hash().to_string(),
+            model: None,
+            mode: EvidenceMode::Lexicon,
+            thresholds: Thresholds::default(),
         })
+    }
+
+    /// Adds the mention model, fused with the lexicons as `mode` says (`Lexicon` drops the model).
+    pub fn with_model(mut self, model: MentionModel, mode: EvidenceMode) -> Pipeline {
+        self.mode = mode;
+        self.model = (mode != EvidenceMode::Lexicon).then_some(model);
+        self
+    }
+
+    /// Replaces the fusion thresholds.
+    pub fn with_thresholds(mut self, thresholds: Thresholds) -> Pipeline {
+        self.thresholds = thresholds;
+        self
+    }
+
+    /// The model, when one is in use.
+    pub fn model(&self) -> Option<&MentionModel> {
+        self.model.as_ref()
+    }
+
+    /// The fusion thresholds.
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
     }
 
     /// Provenance of this pipeline's outputs.
@@ -99,7 +134,9 @@ impl Pipeline {
                 version: guideline::VERSION.into(),
             },
             lexicon_sha256: self.lexicon_hash.clone(),
-            model_sha256: None,
+            model_sha256: self.model.as_ref().map(|m| m.sha256().to_string()),
+            evidence: self.mode,
+            model_backend: self.model.as_ref().map(|m| m.backend_name().to_string()),
         }
     }
 
@@ -110,24 +147,66 @@ impl Pipeline {
         date: Option<chrono::NaiveDate>,
     ) -> (Document, Vec<Mention>) {
         let doc = self.text.analyze(text);
-        let mentions = self.mentions.extract(text, &doc, date);
+        let model = self.model.as_ref().map(|model| ModelUse {
+            model,
+            mode: self.mode,
+            thresholds: &self.thresholds,
+        });
+        let mentions = self.mentions.extract(text, &doc, date, model);
         (doc, mentions)
     }
 
     /// The assertion of a given span of `text` (a concept named by an evaluation kit), with the span as the
     /// only target. See [`MentionExtractor::assert_span`].
     pub fn assert_span(&self, text: &str, span: crate::text::Span) -> Mention {
-        let doc = self.text.analyze(text);
-        self.mentions.assert_span(text, &doc, span)
+        self.assert_spans(text, &[span]).remove(0)
     }
 
     /// [`Pipeline::assert_span`] for many spans of one text, analysing the text once.
     pub fn assert_spans(&self, text: &str, spans: &[crate::text::Span]) -> Vec<Mention> {
         let doc = self.text.analyze(text);
-        spans
+        let mut out: Vec<Mention> = spans
             .iter()
             .map(|&s| self.mentions.assert_span(text, &doc, s))
-            .collect()
+            .collect();
+        // With a model, its reading of each span is fused in as for any mention — the assertion only: the
+        // kit has already said the span is a target, so the model's category cannot veto it.
+        if let Some(model) = &self.model {
+            let inputs: Vec<String> = spans
+                .iter()
+                .map(|&s| crate::model::input_for(text, &doc, s))
+                .collect();
+            match model.classify(&inputs) {
+                Ok(preds) => {
+                    let mut t = self.thresholds;
+                    t.veto = f32::INFINITY;
+                    let mode = match self.mode {
+                        EvidenceMode::Model => EvidenceMode::Both,
+                        m => m,
+                    };
+                    for (m, p) in out.iter_mut().zip(&preds) {
+                        if self.mode == EvidenceMode::Model {
+                            let (top, _) = p.top_assertion();
+                            m.assertion = crate::mentions::fusion::model_assertion(top, m);
+                        }
+                        let window = doc.sentences.get(m.sentence).map_or(m.span, |s| s.span);
+                        crate::mentions::fusion::fuse(m, p, window, mode, &t);
+                    }
+                }
+                Err(e) => eprintln!("precert: mention model failed, rules only: {e}"),
+            }
+        }
+        out
+    }
+
+    /// Cue-word candidates for the mention model in an analysed text (see [`crate::mentions::cues`]).
+    pub fn cue_candidates(
+        &self,
+        text: &str,
+        doc: &Document,
+        mentions: &[Mention],
+    ) -> Vec<crate::mentions::cues::Candidate> {
+        self.mentions.cue_candidates(text, doc, mentions)
     }
 
     /// Temporal expressions of a text, normalised against `date`.
@@ -164,7 +243,7 @@ impl Pipeline {
             .request
             .procedures
             .iter()
-            .map(|p| determination::decide(&analysis, p))
+            .map(|p| determination::decide(&analysis, p, self.thresholds.low_confidence))
             .collect();
         let provenance = self.provenance();
         Review {

@@ -5,5 +5,6 @@ mod util;
 mod assertions;
 mod cli;
 mod corpus;
+mod model;
 mod properties;
 mod seed;

@@ -10,7 +10,7 @@ use precert::eval::{self, InputKind, Threshold};
 use std::io::Write;
 
 pub fn run(args: EvalArgs) -> Result<i32> {
-    let pipeline = build_pipeline(args.lexicons.as_ref())?;
+    let pipeline = build_pipeline(args.lexicons.as_ref(), &args.evidence)?;
     let kind = match &args.kind {
         Some(k) => match InputKind::parse(k) {
             Some(k) => Some(k),
@@ -35,11 +35,16 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         let p = pipeline.provenance();
         writeln!(
             out,
-            "precert {} · guideline {} {} · lexicons {}",
+            "precert {} · guideline {} {} · lexicons {} · evidence {}{}",
             p.precert_version,
             p.guideline.id,
             p.guideline.version,
-            &p.lexicon_sha256[..12.min(p.lexicon_sha256.len())]
+            &p.lexicon_sha256[..12.min(p.lexicon_sha256.len())],
+            serde_json::to_value(p.evidence)?.as_str().unwrap_or("?"),
+            match (&p.model_sha256, &p.model_backend) {
+                (Some(h), Some(b)) => format!(" · model {} on {b}", &h[..12.min(h.len())]),
+                _ => String::new(),
+            }
         )?;
         for s in &sections {
             writeln!(out)?;

@@ -7,7 +7,7 @@ use precert::report::name;
 use std::io::Write;
 
 pub fn run(args: ExplainArgs) -> Result<i32> {
-    let pipeline = build_pipeline(args.lexicons.as_ref())?;
+    let pipeline = build_pipeline(args.lexicons.as_ref(), &args.evidence)?;
     let bytes = std::fs::read(&args.note)
         .with_context(|| format!("cannot read {}", args.note.display()))?;
     let text = String::from_utf8(bytes)
@@ -25,8 +25,15 @@ pub fn run(args: ExplainArgs) -> Result<i32> {
     )?;
     writeln!(
         out,
-        "{:<10} {:<15} {:<34} {:<32} {:<34} {:<26} region",
-        "bytes", "section", "text", "concept", "assertion (cue)", "temporal"
+        "{:<10} {:<15} {:<34} {:<32} {:<34} {:<26} {:<10} {:<30} region",
+        "bytes",
+        "section",
+        "text",
+        "concept",
+        "assertion (cue)",
+        "temporal",
+        "source",
+        "model (category, assertion)"
     )?;
     for m in &mentions {
         let label = m.assertion.label();
@@ -65,15 +72,27 @@ pub fn run(args: ExplainArgs) -> Result<i32> {
             .map(|r| r.as_str().to_string())
             .chain(m.levels.iter().cloned())
             .collect();
+        let source = match m.score {
+            Some(s) => format!("{} {s:.2}", m.source.as_str()),
+            None => m.source.as_str().to_string(),
+        };
+        let model = m.model.as_ref().map_or(String::new(), |v| {
+            format!(
+                "{} {:.2}, {} {:.2}",
+                v.category, v.p_category, v.assertion, v.p_assertion
+            )
+        });
         writeln!(
             out,
-            "{:<10} {:<15} {:<34} {:<32} {:<34} {:<26} {}",
+            "{:<10} {:<15} {:<34} {:<32} {:<34} {:<26} {:<10} {:<30} {}",
             format!("{}-{}", m.span.start, m.span.end),
             m.section.as_str(),
             truncate(&one_line(&text[m.span]), 34),
             format!("{}/{}", name(&m.category), m.concept),
             assertion,
             temporal.join("; "),
+            source,
+            model,
             regions.join(",")
         )?;
     }

@@ -2,6 +2,7 @@
 
 mod eval;
 mod explain;
+mod model;
 mod review;
 
 use anyhow::{Context, Result};
@@ -26,6 +27,26 @@ enum Command {
     Explain(ExplainArgs),
     /// Measure precert against annotated corpora: gold cases, brat, NegEx/ConText kits, i2b2 2010.
     Eval(EvalArgs),
+    /// The mention model: write training examples, or describe the loaded model.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
+}
+
+/// How evidence is read: which sources decide, and which engine runs the model.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EvidenceArgs {
+    /// Evidence sources: lexicon (rules only), model (lexicon candidates, model labels), or both (fused).
+    #[arg(long, value_enum, default_value = "both")]
+    evidence: precert::mentions::fusion::EvidenceMode,
+    /// Engine for the model: auto prefers ONNX Runtime when its library is found, else tract.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: precert::model::backend::BackendChoice,
+    /// Load precert-mention.onnx and tokenizer.json from this directory instead of the embedded model.
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
+    /// Fusion thresholds, for tuning on dev: e.g. override=0.95,veto=0.97,add=0.95,low=0.5.
+    #[arg(long)]
+    fusion: Option<String>,
 }
 
 /// Output formats of `review`.
@@ -64,6 +85,8 @@ pub struct ReviewArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -76,6 +99,8 @@ pub struct ExplainArgs {
     /// Use the lexicons in this directory instead of the embedded ones.
     #[arg(long)]
     lexicons: Option<PathBuf>,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -102,14 +127,39 @@ pub struct EvalArgs {
     /// Use the lexicons in this directory instead of the embedded ones.
     #[arg(long)]
     lexicons: Option<PathBuf>,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
 }
 
-fn build_pipeline(lexicons: Option<&PathBuf>) -> Result<Pipeline> {
+fn build_pipeline(lexicons: Option<&PathBuf>, ev: &EvidenceArgs) -> Result<Pipeline> {
+    use precert::mentions::fusion::EvidenceMode;
+    use precert::model::MentionModel;
     let lex = match lexicons {
         Some(dir) => Lexicons::from_dir(dir)?,
         None => Lexicons::embedded(),
     };
-    Pipeline::from_lexicons(&lex).context("cannot build the pipeline")
+    let pipeline = Pipeline::from_lexicons(&lex).context("cannot build the pipeline")?;
+    if ev.evidence == EvidenceMode::Lexicon {
+        return Ok(pipeline);
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let model = match &ev.model_dir {
+        Some(dir) => MentionModel::from_dir(dir, ev.backend, threads),
+        None => MentionModel::embedded(ev.backend, threads),
+    }
+    .context("cannot load the mention model")?;
+    if ev.backend == precert::model::backend::BackendChoice::Auto {
+        eprintln!(
+            "precert (info): mention model on {} (loaded in {:.2} s)",
+            model.backend_name(),
+            model.load_seconds
+        );
+    }
+    let mut t = precert::mentions::fusion::Thresholds::default();
+    if let Some(spec) = &ev.fusion {
+        t = t.with_spec(spec)?;
+    }
+    Ok(pipeline.with_model(model, ev.evidence).with_thresholds(t))
 }
 
 /// Parses the command line and runs it; returns the exit code.
@@ -119,5 +169,6 @@ pub fn run() -> Result<i32> {
         Command::Review(args) => review::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Model(cmd) => model::run(cmd),
     }
 }

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use std::io::Write;
 
 pub fn run(args: ReviewArgs) -> Result<i32> {
-    let pipeline = build_pipeline(args.lexicons.as_ref())?;
+    let pipeline = build_pipeline(args.lexicons.as_ref(), &args.evidence)?;
     if let Some(n) = args.jobs {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))

@@ -10,6 +10,8 @@
 //!    appropriate for red flags and post-operative cases only.
 //! 5. Otherwise, if a deciding fact is unclear (a red flag possible or conflicting, post-surgical unclear,
 //!    or a criterion unclear while all the others are met) → pend, naming the fact.
+//!    An approval whose deciding fact rests only on low-confidence model readings is also pended, naming
+//!    the fact: precert recommends, and does not guess.
 //! 6. Otherwise deny — worded as "criteria not met: recommend physician review", since only a physician
 //!    may issue an adverse determination (NCQA/URAC UM standards; 42 CFR 422.566(d) for Medicare Advantage).
 
@@ -55,8 +57,17 @@ pub struct Determination {
     pub recommended_modification: Option<String>,
 }
 
-/// Decides one requested procedure.
-pub fn decide(case: &CaseAnalysis<'_>, proc_: &Procedure) -> Determination {
+/// True when an evidence record rests on a low-confidence prediction: its reading was decided by the model
+/// (source `model`: a mention the model added, or every reading in `--evidence model`) with a score below
+/// `threshold`. Readings the rules made stand on the rules, whatever the model thought of them; readings
+/// on which rules and model agree are the best-supported of all.
+pub fn is_low_confidence(e: &Evidence, threshold: f32) -> bool {
+    e.source == "model" && e.score.is_some_and(|s| s < threshold)
+}
+
+/// Decides one requested procedure. `low_confidence` is the evidence score below which a deciding fact
+/// cannot carry an approval on its own (see [`is_low_confidence`]).
+pub fn decide(case: &CaseAnalysis<'_>, proc_: &Procedure, low_confidence: f32) -> Determination {
     let (region, contrast) = cpt_info(&proc_.cpt).expect("CPT validated at ingest");
     let fact_region = if region == CptRegion::Cervical {
         CptRegion::Cervical
@@ -206,6 +217,45 @@ pub fn decide(case: &CaseAnalysis<'_>, proc_: &Procedure) -> Determination {
         }
     };
 
+    // The deciding facts of an approval, each with the quotes it rests on.
+    let (mut decision, mut pathway) = (decision, pathway);
+    let weak =
+        |ev: &[Evidence]| !ev.is_empty() && ev.iter().all(|e| is_low_confidence(e, low_confidence));
+    let weak_facts: Vec<String> = match pathway {
+        // Any one well-supported red flag carries the approval.
+        Some(Pathway::RedFlag)
+            if present
+                .iter()
+                .all(|id| weak(&flag(&red_flags, id).evidence)) =>
+        {
+            present.iter().map(|id| format!("red flag {id}")).collect()
+        }
+        Some(Pathway::PostSurgical) if weak(&post_surgical.evidence) => {
+            vec!["post-surgical".into()]
+        }
+        Some(Pathway::ConservativeFailure) => [
+            ("conservative_care", &c.conservative_care.evidence),
+            ("radiculopathy", &c.radiculopathy.evidence),
+            ("functional_impairment", &c.functional_impairment.evidence),
+            ("intervention_candidate", &c.intervention_candidate.evidence),
+        ]
+        .iter()
+        .filter(|(_, ev)| weak(ev))
+        .map(|(id, _)| id.to_string())
+        .collect(),
+        _ => vec![],
+    };
+    if !weak_facts.is_empty() {
+        for f in &weak_facts {
+            rationale.push(format!(
+                "Pend for physician review — {f} rests only on low-confidence model readings (score below {low_confidence:.2}): a reviewer should confirm it."
+            ));
+        }
+        decision = Decision::Pend;
+        pathway = None;
+        modification = None;
+    }
+
     let mut missing = Vec::new();
     if decision != Decision::Approve && region != CptRegion::Cervical {
         for cr in [
@@ -258,4 +308,36 @@ pub fn quote_list(ev: &[Evidence]) -> String {
         .map(|e| format!("\"{}\" ({})", e.text.replace('\n', " "), e.note_id))
         .collect();
     format!("Notes: {}.", parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(source: &str, score: Option<f32>) -> Evidence {
+        Evidence {
+            note_id: "n".into(),
+            start: 0,
+            end: 1,
+            text: "x".into(),
+            concept: "c".into(),
+            assertion: "present".into(),
+            cue: None,
+            temporal: None,
+            section: "hpi".into(),
+            source: source.into(),
+            score,
+            rule: "r".into(),
+        }
+    }
+
+    #[test]
+    fn only_model_readings_below_the_threshold_are_low_confidence() {
+        assert!(is_low_confidence(&ev("model", Some(0.4)), 0.5));
+        assert!(!is_low_confidence(&ev("model", Some(0.6)), 0.5));
+        // The rules' reading stands on the rules, agreement stands on both.
+        assert!(!is_low_confidence(&ev("lexicon", Some(0.1)), 0.5));
+        assert!(!is_low_confidence(&ev("both", Some(0.4)), 0.5));
+        assert!(!is_low_confidence(&ev("lexicon", None), 0.5));
+    }
 }

@@ -186,10 +186,11 @@ pub fn predict(pipeline: &Pipeline, text: &str, date: Option<chrono::NaiveDate>)
             _ => "",
         };
         if !kind.is_empty() {
-            let label = if m.category == Category::RedFlagAbsent {
-                "absent"
-            } else {
-                m.assertion.label()
+            // A mention whose words state the normal finding ("afebrile", "SLR neg", "neuro intact") is the
+            // finding negated in the annotation guideline's terms.
+            let label = match m.assertion.label() {
+                "present" if crate::mentions::fusion::polarity_in_word(m) => "absent",
+                l => l,
             };
             out.push(Entity {
                 kind: kind.into(),

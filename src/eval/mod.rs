@@ -247,6 +247,8 @@ pub fn to_json(pipeline: &Pipeline, sections: &[Section]) -> serde_json::Value {
         "guideline": p.guideline,
         "lexicon_sha256": p.lexicon_sha256,
         "model_sha256": p.model_sha256,
+        "evidence": p.evidence,
+        "model_backend": p.model_backend,
         "sections": sections.iter().map(|s| serde_json::json!({
             "name": s.name,
             "source": s.source,

@@ -41,8 +41,11 @@ pub struct Evidence {
     pub temporal: Option<TemporalSummary>,
     /// The section the quote sits in.
     pub section: String,
-    /// What produced it: "lexicon" (rules), later also "model" or "both".
+    /// What decided it: "lexicon" (rules), "model", or "both" in agreement.
     pub source: String,
+    /// The model's probability for this reading (absent when the model did not run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
     /// The lexicon row or pattern id.
     pub rule: String,
 }
@@ -203,7 +206,8 @@ pub fn evidence_of(note: &AnalyzedNote<'_>, m: &Mention) -> Evidence {
         cue,
         temporal,
         section: m.section.as_str().to_string(),
-        source: "lexicon".into(),
+        source: m.source.as_str().into(),
+        score: m.score.map(|s| (s * 1000.0).round() / 1000.0),
         rule: m.rule.clone(),
     }
 }
@@ -225,6 +229,7 @@ pub fn span_evidence(note: &AnalyzedNote<'_>, span: Span, concept: &str, rule: &
         temporal: None,
         section: section.to_string(),
         source: "lexicon".into(),
+        score: None,
         rule: rule.to_string(),
     }
 }

@@ -7,15 +7,19 @@
 
 pub mod concepts;
 pub mod context;
+pub mod cues;
+pub mod fusion;
 pub mod patterns;
 pub mod phrase;
 pub mod region;
 pub mod temporal;
 
 use crate::lexicon::{LexiconError, Lexicons};
+use crate::model::MentionModel;
 use crate::text::{Document, SectionKind, Span};
 use concepts::{Category, ConceptMatcher, Region};
 use context::{Assertion, ContextEngine, Qualifier, Target};
+use fusion::{EvidenceMode, ModelView, Source, Thresholds};
 use patterns::{PatternMatcher, Value};
 use region::{RegionHit, RegionMatcher};
 use serde::Serialize;
@@ -55,6 +59,12 @@ pub struct Mention {
     pub temporal: Vec<TemporalExpr>,
     /// Trajectory linked to it.
     pub trajectory: Option<TrajectoryCue>,
+    /// What decided its labels: the rules, the model, or both in agreement.
+    pub source: Source,
+    /// The model's probability for its final label (None when the model did not run).
+    pub score: Option<f32>,
+    /// The model's own reading, when it ran.
+    pub model: Option<ModelView>,
 }
 
 /// Everything the mention layer needs, compiled once.
@@ -66,6 +76,18 @@ pub struct MentionExtractor {
     regions: RegionMatcher,
     temporal: TemporalMatcher,
     trajectory: TrajectoryMatcher,
+    cues: cues::CueMatcher,
+}
+
+/// The mention model and how to fuse it, as handed to [`MentionExtractor::extract`].
+#[derive(Clone, Copy)]
+pub struct ModelUse<'a> {
+    /// The model.
+    pub model: &'a MentionModel,
+    /// lexicon | model | both.
+    pub mode: EvidenceMode,
+    /// Fusion thresholds.
+    pub thresholds: &'a Thresholds,
 }
 
 impl MentionExtractor {
@@ -78,6 +100,7 @@ impl MentionExtractor {
             regions: RegionMatcher::build(lex)?,
             temporal: TemporalMatcher::new(),
             trajectory: TrajectoryMatcher::build(lex)?,
+            cues: cues::CueMatcher::build(lex)?,
         })
     }
 
@@ -87,6 +110,7 @@ impl MentionExtractor {
         text: &str,
         doc: &Document,
         note_date: Option<chrono::NaiveDate>,
+        model: Option<ModelUse<'_>>,
     ) -> Vec<Mention> {
         let measurements = self.patterns.find(text);
         let entries = self.concepts.entries();
@@ -139,6 +163,9 @@ impl MentionExtractor {
         }
         apply_section_defaults(doc, &mut mentions);
         negate_zero_scores(doc, text, &mut mentions);
+        if let Some(mu) = model {
+            self.apply_model(text, doc, &mut mentions, mu);
+        }
 
         let region_hits = self.regions.find(text);
         for m in mentions.iter_mut() {
@@ -179,15 +206,20 @@ impl MentionExtractor {
     /// category-restricted triggers apply as they would in a note), or `Symptom` (a clinical finding) when
     /// the lexicons do not know it; section rules (family history, education, past history) apply too.
     pub fn assert_span(&self, text: &str, doc: &Document, span: Span) -> Mention {
-        let category = self
+        let known = self
             .concepts
             .find(text)
             .into_iter()
             .filter(|h| h.span.overlaps(span))
             .map(|h| self.concepts.entries()[h.entry].category)
-            .find(|c| *c != Category::Ignore)
-            .unwrap_or(Category::Symptom);
-        let mut m = self.new_mention(doc, span, "target", category, "target", "target", None);
+            .find(|c| *c != Category::Ignore);
+        let group = if known.is_some() {
+            "target"
+        } else {
+            fusion::UNKNOWN_TARGET
+        };
+        let category = known.unwrap_or(Category::Symptom);
+        let mut m = self.new_mention(doc, span, "target", category, group, "target", None);
         if m.sentence == usize::MAX {
             // A target across sentence boundaries: judge it in the sentence where it starts.
             m.sentence = doc.sentence_at(span.start).unwrap_or(0);
@@ -198,6 +230,16 @@ impl MentionExtractor {
         }
         apply_section_defaults(doc, std::slice::from_mut(&mut m));
         m
+    }
+
+    /// Cue-word candidates for the mention model.
+    pub fn cue_candidates(
+        &self,
+        text: &str,
+        doc: &Document,
+        mentions: &[Mention],
+    ) -> Vec<cues::Candidate> {
+        self.cues.candidates(text, doc, mentions)
     }
 
     /// Temporal expressions of a text (for evaluation and `explain`).
@@ -243,7 +285,98 @@ impl MentionExtractor {
             assertion: Assertion::default(),
             temporal: Vec::new(),
             trajectory: None,
+            source: Source::Lexicon,
+            score: None,
+            model: None,
         }
+    }
+
+    /// Runs the mention model over the note's lexicon mentions and cue-word candidates, in one batch, and
+    /// fuses its readings in (see [`fusion`]). On a model failure the lexicon mentions stand unchanged and
+    /// the failure is reported on stderr: a review is never lost to the model.
+    fn apply_model(
+        &self,
+        text: &str,
+        doc: &Document,
+        mentions: &mut Vec<Mention>,
+        mu: ModelUse<'_>,
+    ) {
+        let judged: Vec<usize> = (0..mentions.len())
+            .filter(|&i| fusion::model_category(&mentions[i]).is_some())
+            .collect();
+        let candidates = self.cues.candidates(text, doc, mentions);
+        let mut inputs: Vec<String> = judged
+            .iter()
+            .map(|&i| crate::model::input_for(text, doc, mentions[i].span))
+            .collect();
+        inputs.extend(
+            candidates
+                .iter()
+                .map(|c| crate::model::input_for(text, doc, c.cue)),
+        );
+        if inputs.is_empty() {
+            return;
+        }
+        let preds = match mu.model.classify(&inputs) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!(
+                    "precert: mention model failed, lexicon evidence only for this note: {e}"
+                );
+                return;
+            }
+        };
+        let mut keep = vec![true; mentions.len()];
+        for (k, &i) in judged.iter().enumerate() {
+            let window = doc.sentences[mentions[i].sentence].span;
+            keep[i] = fusion::fuse(&mut mentions[i], &preds[k], window, mu.mode, mu.thresholds);
+        }
+        let mut added = Vec::new();
+        for (c, p) in candidates.iter().zip(&preds[judged.len()..]) {
+            let (category, p_c) = p.top_category();
+            let Some(cat) = c.categories.iter().find(|k| k.model_name() == category) else {
+                continue;
+            };
+            let crowded = mentions
+                .iter()
+                .chain(added.iter())
+                .any(|m: &Mention| m.sentence == c.sentence && m.category == cat.category());
+            if p_c < mu.thresholds.add || crowded {
+                continue;
+            }
+            let mut m = self.new_mention(
+                doc,
+                c.clause,
+                cat.concept(),
+                cat.category(),
+                "model",
+                &format!("{}+model", c.rule),
+                None,
+            );
+            if m.sentence == usize::MAX {
+                continue;
+            }
+            let (top_a, p_a) = p.top_assertion();
+            m.assertion = fusion::model_assertion(top_a, &m);
+            m.source = Source::Model;
+            m.score = Some(p_a.min(p_c));
+            m.model = Some(ModelView {
+                assertion: top_a,
+                p_assertion: p_a,
+                category,
+                p_category: p_c,
+                lexicon_assertion: "present",
+            });
+            added.push(m);
+        }
+        apply_section_defaults(doc, &mut added);
+        let mut k = 0;
+        mentions.retain(|_| {
+            k += 1;
+            keep[k - 1]
+        });
+        mentions.extend(added);
+        mentions.sort_by_key(|m| (m.span.start, m.span.end));
     }
 
     /// Each temporal expression goes to the nearest mention in its sentence (ties: the one before it,

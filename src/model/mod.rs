@@ -1,0 +1,302 @@
+//! The mention model: a fine-tuned MiniLM encoder (models/precert-mention.onnx, int8) that reads a candidate
+//! mention marked in its sentence and predicts its assertion class and evidence category.
+//!
+//! Lexicons catch the words; the model catches what the rules miss — paraphrases ("has not been able to go
+//! back to her warehouse job") and assertion cues outside the trigger tables. It never finds text on its
+//! own: candidates come from the concept lexicons and from the cue words in `lexicons/model/cues.tsv`, and
+//! the fusion step ([`crate::mentions::fusion`]) decides how model and rules combine.
+//!
+//! Input format (shared with `models/train/train.py`, which trains on strings that precert itself writes
+//! with `precert model examples`): the sentence, at most [`CONTEXT_BYTES`] either side of the mention, with
+//! the mention wrapped in `[E]` … `[/E]`, two tokens that `tokenizer.json` maps to unused vocabulary ids.
+
+pub mod backend;
+pub mod examples;
+
+use crate::text::{Document, Span};
+use backend::{Backend, BackendChoice};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+use tokenizers::Tokenizer;
+
+/// Assertion classes, in the order of the model's assertion head.
+pub const ASSERTIONS: [&str; 6] = [
+    "present",
+    "absent",
+    "possible",
+    "hypothetical",
+    "historical",
+    "family",
+];
+/// Evidence categories, in the order of the model's category head.
+pub const CATEGORIES: [&str; 12] = [
+    "symptom",
+    "radicular",
+    "deficit",
+    "functional",
+    "conservative",
+    "injection",
+    "intervention",
+    "surgery",
+    "complication",
+    "imaging",
+    "red_flag",
+    "none",
+];
+
+/// Bytes of sentence kept either side of the mention (the tokenizer truncates at 128 tokens; a window
+/// keeps the mention inside it).
+pub const CONTEXT_BYTES: usize = 240;
+/// Rows per inference call.
+pub const BATCH: usize = 32;
+
+/// The shipped model, embedded so that the default run needs no files beside the binary.
+static EMBEDDED_ONNX: &[u8] = include_bytes!("../../models/precert-mention.onnx");
+static EMBEDDED_TOKENIZER: &[u8] = include_bytes!("../../models/tokenizer.json");
+
+/// One prediction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// Probabilities over [`ASSERTIONS`].
+    pub assertion: [f32; 6],
+    /// Probabilities over [`CATEGORIES`].
+    pub category: [f32; 12],
+}
+
+impl Prediction {
+    /// The most probable assertion and its probability.
+    pub fn top_assertion(&self) -> (&'static str, f32) {
+        top(&self.assertion, &ASSERTIONS)
+    }
+    /// The most probable category and its probability.
+    pub fn top_category(&self) -> (&'static str, f32) {
+        top(&self.category, &CATEGORIES)
+    }
+    /// The probability of a named assertion.
+    pub fn p_assertion(&self, label: &str) -> f32 {
+        ASSERTIONS
+            .iter()
+            .position(|l| *l == label)
+            .map_or(0.0, |i| self.assertion[i])
+    }
+    /// The probability of a named category.
+    pub fn p_category(&self, label: &str) -> f32 {
+        CATEGORIES
+            .iter()
+            .position(|l| *l == label)
+            .map_or(0.0, |i| self.category[i])
+    }
+}
+
+fn top<const N: usize>(p: &[f32; N], labels: &[&'static str; N]) -> (&'static str, f32) {
+    let (i, v) = p
+        .iter()
+        .enumerate()
+        .fold((0, f32::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+    (labels[i], v)
+}
+
+/// The loaded model: tokenizer, engine and the hash that provenance records.
+#[derive(Debug)]
+pub struct MentionModel {
+    tokenizer: Tokenizer,
+    backend: Backend,
+    sha256: String,
+    /// Seconds spent loading (parsing and optimising the graph).
+    pub load_seconds: f64,
+}
+
+impl MentionModel {
+    /// Loads the embedded model.
+    pub fn embedded(choice: BackendChoice, threads: usize) -> anyhow::Result<MentionModel> {
+        MentionModel::from_bytes(EMBEDDED_ONNX, EMBEDDED_TOKENIZER, choice, threads)
+    }
+
+    /// Loads `precert-mention.onnx` and `tokenizer.json` from a directory.
+    pub fn from_dir(
+        dir: &Path,
+        choice: BackendChoice,
+        threads: usize,
+    ) -> anyhow::Result<MentionModel> {
+        let read = |name: &str| {
+            std::fs::read(dir.join(name))
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.join(name).display()))
+        };
+        MentionModel::from_bytes(
+            &read("precert-mention.onnx")?,
+            &read("tokenizer.json")?,
+            choice,
+            threads,
+        )
+    }
+
+    /// Loads from bytes.
+    pub fn from_bytes(
+        onnx: &[u8],
+        tokenizer: &[u8],
+        choice: BackendChoice,
+        threads: usize,
+    ) -> anyhow::Result<MentionModel> {
+        let t0 = std::time::Instant::now();
+        let tokenizer =
+            Tokenizer::from_bytes(tokenizer).map_err(|e| anyhow::anyhow!("tokenizer.json: {e}"))?;
+        let backend = Backend::load(choice, onnx, threads)?;
+        Ok(MentionModel {
+            tokenizer,
+            backend,
+            sha256: format!("{:x}", Sha256::digest(onnx)),
+            load_seconds: t0.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// SHA-256 of the ONNX file.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// "onnxruntime" or "tract".
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// Classifies model inputs (see [`input_for`]). Identical inputs are classified once; rows are sorted
+    /// by length so that each batch pads little.
+    pub fn classify(&self, inputs: &[String]) -> anyhow::Result<Vec<Prediction>> {
+        let mut unique: Vec<&str> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let slots: Vec<usize> = inputs
+            .iter()
+            .map(|s| {
+                *index.entry(s.as_str()).or_insert_with(|| {
+                    unique.push(s.as_str());
+                    unique.len() - 1
+                })
+            })
+            .collect();
+        // Encoded one by one (no padding): each batch below is padded to its own longest row.
+        let encodings = unique
+            .iter()
+            .map(|s| self.tokenizer.encode(*s, true))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
+        let mut order: Vec<usize> = (0..unique.len()).collect();
+        order.sort_by_key(|&i| encodings[i].get_ids().len());
+        let mut preds: Vec<Option<Prediction>> = vec![None; unique.len()];
+        for chunk in order.chunks(BATCH) {
+            let seq = chunk
+                .iter()
+                .map(|&i| encodings[i].get_ids().len())
+                .max()
+                .unwrap_or(1);
+            let mut ids = vec![0i64; chunk.len() * seq];
+            let mut mask = vec![0i64; chunk.len() * seq];
+            for (r, &i) in chunk.iter().enumerate() {
+                let e = &encodings[i];
+                for (k, (&t, &a)) in e.get_ids().iter().zip(e.get_attention_mask()).enumerate() {
+                    ids[r * seq + k] = t as i64;
+                    mask[r * seq + k] = a as i64;
+                }
+            }
+            let out = self.backend.run(ids, mask, chunk.len(), seq)?;
+            anyhow::ensure!(
+                out.assertion.len() == chunk.len() * ASSERTIONS.len()
+                    && out.category.len() == chunk.len() * CATEGORIES.len(),
+                "model output shape does not match its label sets"
+            );
+            for (r, &i) in chunk.iter().enumerate() {
+                let mut p = Prediction {
+                    assertion: [0.0; 6],
+                    category: [0.0; 12],
+                };
+                p.assertion
+                    .copy_from_slice(&out.assertion[r * 6..r * 6 + 6]);
+                p.category
+                    .copy_from_slice(&out.category[r * 12..r * 12 + 12]);
+                preds[i] = Some(p);
+            }
+        }
+        Ok(slots
+            .into_iter()
+            .map(|s| preds[s].clone().expect("every unique input classified"))
+            .collect())
+    }
+}
+
+/// The model input for `span` of `text`: its sentence (windowed), the span wrapped in `[E]` … `[/E]`.
+/// Literal markers in the note are neutralised so that note text can never place one.
+pub fn input_for(text: &str, doc: &Document, span: Span) -> String {
+    let sentence = doc
+        .sentence_at(span.start)
+        .map(|i| doc.sentences[i].span)
+        .unwrap_or(span);
+    let start = floor_char(
+        text,
+        sentence.start.max(span.start.saturating_sub(CONTEXT_BYTES)),
+    );
+    let end = ceil_char(
+        text,
+        sentence.end.min(span.end + CONTEXT_BYTES).max(span.end),
+    );
+    let start = start.min(span.start);
+    let clean = |s: &str| s.replace("[E]", "(E)").replace("[/E]", "(/E)");
+    format!(
+        "{}[E]{}[/E]{}",
+        clean(&text[start..span.start]),
+        clean(&text[span.start..span.end]),
+        clean(&text[span.end..end])
+    )
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_marks_the_span_inside_its_sentence() {
+        let text = "Back pain x 3 weeks. Denies fever or chills. Plan: PT.";
+        let lex = crate::lexicon::Lexicons::embedded();
+        let doc = crate::text::TextAnalyzer::build(&lex)
+            .unwrap()
+            .analyze(text);
+        let at = text.find("fever").unwrap();
+        let s = input_for(text, &doc, Span::new(at, at + 5));
+        assert_eq!(s, "Denies [E]fever[/E] or chills.");
+    }
+
+    #[test]
+    fn note_text_cannot_place_a_marker() {
+        let text = "Pain [E] here [/E] and fever.";
+        let lex = crate::lexicon::Lexicons::embedded();
+        let doc = crate::text::TextAnalyzer::build(&lex)
+            .unwrap()
+            .analyze(text);
+        let at = text.find("fever").unwrap();
+        let s = input_for(text, &doc, Span::new(at, at + 5));
+        assert_eq!(s.matches("[E]").count(), 1);
+        assert!(s.contains("[E]fever[/E]"));
+    }
+
+    #[test]
+    fn label_sets_match_the_trained_model() {
+        let m: serde_json::Value =
+            serde_json::from_str(include_str!("../../models/metrics.json")).unwrap();
+        assert_eq!(m["assertions"], serde_json::json!(ASSERTIONS));
+        assert_eq!(m["categories"], serde_json::json!(CATEGORIES));
+    }
+}
