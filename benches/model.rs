@@ -2,7 +2,7 @@
 //!
 //! Each configuration runs in its own child process (this binary re-executed with `--config NAME`), so that
 //! its peak RSS (VmHWM) is its own: lexicon only, then the fused model on ONNX Runtime and on tract. Every
-//! configuration reviews all corpus cases (seed + corpus/cases/{train,dev,test}) with rayon on all cores,
+//! configuration reviews the seed and the dev cases (corpus/cases/dev) with rayon on all cores,
 //! three rounds after one warm-up, and reports the median notes/s and MB/s, the model load time, and the
 //! peak RSS. ONNX Runtime is skipped (and said so) when its library is not found
 //! (models/runtime/install-onnxruntime.sh). Figures are machine-dependent: quote medians and ratios.
@@ -23,7 +23,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn cases() -> Vec<Case> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("corpus/seed-001.case.json")];
-    let mut dir: Vec<_> = ["train", "dev", "test"]
+    let mut dir: Vec<_> = ["dev"]
         .iter()
         .flat_map(|split| std::fs::read_dir(root.join("corpus/cases").join(split)).unwrap())
         .map(|e| e.unwrap().path())
