@@ -38,14 +38,8 @@ pub const TYPES: [&str; 12] = [
     "Temporal",
 ];
 /// Assertion labels, by precedence (family > absent > hypothetical > possible > historical > present).
-pub const LABELS: [&str; 6] = [
-    "present",
-    "absent",
-    "possible",
-    "hypothetical",
-    "historical",
-    "family",
-];
+/// The same six labels the mention model's assertion head predicts.
+pub const LABELS: [&str; 6] = crate::model::ASSERTIONS;
 
 /// One entity, gold or predicted, in character offsets.
 #[derive(Clone, Debug)]
