@@ -34,6 +34,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bulk;
 pub mod determination;
 pub mod eval;
 pub mod evidence;

@@ -114,8 +114,14 @@ fn rejects_are_named_and_nothing_else_is_lost() {
         "{err}"
     );
     assert_eq!(
-        err.lines().filter(|l| l.starts_with("precert: ")).count(),
+        err.lines()
+            .filter(|l| l.starts_with("precert: rejected "))
+            .count(),
         3
+    );
+    assert!(
+        err.contains("precert: 2 cases, ") && err.contains("; 3 rejected"),
+        "summary line: {err}"
     );
 }
 
@@ -145,7 +151,13 @@ fn plain_text_needs_a_cpt_and_csv_groups_rows() {
     );
     let csv = dir.join("cases.csv");
     std::fs::write(&csv, "case_id,note_id,date,kind,text,cpt\nc1,a,2026-08-03,pt,\"PT eval.\nLBP radiating to the left leg.\",72148\nc1,b,2026-09-28,progress,Still in pain.,72148\nc2,a,2026-09-01,ed,Saddle anesthesia and urinary retention.,72148\n").unwrap();
-    let (code, out, err) = run(&["review", "--format", "jsonl", csv.to_str().unwrap()]);
+    let (code, out, err) = run(&[
+        "review",
+        "--ordered",
+        "--format",
+        "jsonl",
+        csv.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{err}");
     let ids: Vec<String> = out
         .lines()
@@ -171,6 +183,7 @@ fn usage_error_exits_2() {
 fn output_is_identical_whatever_the_thread_count() {
     let (c1, one, _) = run(&[
         "review",
+        "--ordered",
         "--jobs",
         "1",
         "--format",
@@ -180,6 +193,7 @@ fn output_is_identical_whatever_the_thread_count() {
     ]);
     let (c2, many, _) = run(&[
         "review",
+        "--ordered",
         "--jobs",
         "4",
         "--format",
@@ -187,9 +201,25 @@ fn output_is_identical_whatever_the_thread_count() {
         "corpus/cases/train",
         "corpus/seed-001.case.json",
     ]);
-    assert_eq!((c1, c2), (0, 0));
+    // Without --ordered, results come as they complete: the same lines, in any order.
+    let (c3, unordered, _) = run(&[
+        "review",
+        "--jobs",
+        "4",
+        "--format",
+        "jsonl",
+        "corpus/cases/train",
+        "corpus/seed-001.case.json",
+    ]);
+    assert_eq!((c1, c2, c3), (0, 0, 0));
     assert!(one.lines().count() >= 13);
     assert_eq!(one, many);
+    let sorted = |s: &str| {
+        let mut v: Vec<String> = s.lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(&one), sorted(&unordered));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod util;
 
 mod assertions;
+mod bulk;
 mod cli;
 mod corpus;
 mod model;

@@ -85,6 +85,26 @@ pub struct ReviewArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Write results in input order (default: as they complete).
+    #[arg(long)]
+    ordered: bool,
+    /// Write every rejected record here, one JSON object per line (record number, where, case id,
+    /// reason). Without it, rejects are named on stderr.
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+    /// Continue an interrupted run: skip the cases already in --out (reviews.jsonl / reviews.csv, or
+    /// per-case files), cutting off a last line left half-written.
+    #[arg(long)]
+    resume: bool,
+    /// Reject notes longer than this many bytes.
+    #[arg(long, default_value_t = precert::ingest::Limits::default().max_note_bytes)]
+    max_note_bytes: usize,
+    /// Reject JSONL lines, text files and JSON files longer than this many bytes (read no further).
+    #[arg(long, default_value_t = precert::ingest::Limits::default().max_record_bytes)]
+    max_record_bytes: usize,
+    /// No progress line, even on a terminal (the final summary line is always printed).
+    #[arg(long, short)]
+    quiet: bool,
     #[command(flatten)]
     evidence: EvidenceArgs,
 }
