@@ -99,7 +99,7 @@ fn is_strength_context(text: &str, start: usize, end: usize) -> bool {
 }
 
 static MOTOR_WORDS: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-    Regex::new(
+    crate::text::regex::compile(
         r"\b(?:strength|strong|weak\w*|motor|mmt|power|flex\w*|ext(?:ension|ensor|ensors)?|dorsi\w*|plantar\w*|df|pf|ehl|ta|tib\w*|gastroc\w*|quad\w*|hamstring\w*|hip|knee|ankle|toe|great toe|iliopsoas|ip|abduct\w*|adduct\w*|glut\w*|evers\w*|invers\w*|grip|deltoid|biceps|triceps|wrist|finger|interossei|l[1-5]|s1|myotom\w*|bilat\w*|b/l|ble|lle|rle|bue|\(?[lr]\)?)\b",
     )
     .expect("motor words")
@@ -109,13 +109,13 @@ impl PatternMatcher {
     /// Compiles the patterns.
     pub fn new() -> PatternMatcher {
         PatternMatcher {
-            strength: Regex::new(r"\b([0-5])\s*([+-])?\s*/\s*5\b").expect("strength"),
-            pain: Regex::new(r"\b(10|[0-9](?:\.5)?)\s*/\s*10\b").expect("pain"),
-            disability: Regex::new(
+            strength: crate::text::regex::compile(r"\b([0-5])\s*([+-])?\s*/\s*5\b").expect("strength"),
+            pain: crate::text::regex::compile(r"\b(10|[0-9](?:\.5)?)\s*/\s*10\b").expect("pain"),
+            disability: crate::text::regex::compile(
                 r"(?i)\b(ODI|Oswestry(?:\s+Disability\s+Index)?(?:\s+score)?|NDI|Neck Disability Index)\b[^.;\n%]{0,25}?(\d{1,3}(?:\.\d+)?)\s*%",
             )
             .expect("disability"),
-            lab: Regex::new(
+            lab: crate::text::regex::compile(
                 r"(?i)\b(ESR|sed(?:imentation)? rate|CRP|C-reactive protein|WBC|white (?:blood )?(?:cell )?count)\b[^.;\n\d]{0,15}(\d+(?:\.\d+)?)\s*(mg/dL|mg/L|mm/hr?|K/uL|K/mm3|x\s?10\^?9/L)?",
             )
             .expect("lab"),

@@ -8,7 +8,7 @@
 
 use crate::lexicon::LexiconError;
 use crate::text::Span;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::Regex;
 
 /// One hit: where, and which row (index into the rows given to the builder).
@@ -39,7 +39,7 @@ impl PhraseMatcher {
         let mut regexes = Vec::new();
         for (row, cell) in cells {
             if let Some(pattern) = cell.strip_prefix("re:") {
-                let re = Regex::new(pattern).map_err(|e| error(row, format!("bad regex: {e}")))?;
+                let re = crate::text::regex::compile(pattern).map_err(|e| error(row, format!("bad regex: {e}")))?;
                 regexes.push((re, row));
             } else {
                 for phrase in cell.split(" | ").map(str::trim).filter(|p| !p.is_empty()) {
@@ -53,6 +53,9 @@ impl PhraseMatcher {
         } else {
             Some(
                 AhoCorasickBuilder::new()
+                    // A full DFA: more memory (a few MB for the concept lexicon) and build time, but the
+                    // overlapping search is the rules' single largest cost on long notes.
+                    .kind(Some(AhoCorasickKind::DFA))
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
                     .build(&literals)

@@ -112,7 +112,7 @@ impl TemporalMatcher {
         TemporalMatcher {
             rules: rules
                 .into_iter()
-                .map(|(r, p)| (r, Regex::new(&p).expect("temporal regex")))
+                .map(|(r, p)| (r, crate::text::regex::compile(&p).expect("temporal regex")))
                 .collect(),
         }
     }

@@ -3,6 +3,7 @@
 //! Nothing here knows clinical vocabulary beyond header labels and abbreviations (both data). The layer is
 //! testable alone and is the first stage of the pipeline: `ingest → text → mentions → evidence → …`.
 
+pub mod regex;
 mod sections;
 mod sentences;
 mod span;
