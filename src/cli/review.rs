@@ -1,4 +1,4 @@
-//! `precert review INPUT... [--cpt ...] [--date D] [--format json|jsonl|csv|md] [--out DIR]`
+//! `precert review INPUT... [--cpt ...] [--date D] [--format json|jsonl|csv|md|html] [--out DIR]`
 //!
 //! Reads every input, reviews the cases in parallel (rayon; output order is input order, whatever the
 //! thread count), writes the reports, and names each rejected record on stderr. Exit code 1 when any
@@ -13,6 +13,9 @@ use rayon::prelude::*;
 use std::io::Write;
 
 pub fn run(args: ReviewArgs) -> Result<i32> {
+    if args.format == Format::Html && args.out.is_none() {
+        anyhow::bail!("--format html writes one page per case and an index.html: give --out DIR");
+    }
     let pipeline = build_pipeline(args.lexicons.as_ref(), &args.evidence)?;
     if let Some(n) = args.jobs {
         rayon::ThreadPoolBuilder::new()
@@ -35,6 +38,10 @@ pub fn run(args: ReviewArgs) -> Result<i32> {
                 eprintln!("precert: {rej}");
             }
         }
+    }
+    if let (Format::Html, Some(dir)) = (args.format, &args.out) {
+        write_html(&pipeline, &cases, dir)?;
+        return Ok(if rejected > 0 { 1 } else { 0 });
     }
     let reviews: Vec<Review> = cases.par_iter().map(|c| pipeline.review(c)).collect();
     write(&args, &reviews)?;
@@ -87,6 +94,7 @@ fn write(args: &ReviewArgs, reviews: &[Review]) -> Result<()> {
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     write_csv(f, reviews)?;
                 }
+                Format::Html => unreachable!("html is written by write_html"),
             }
         }
         None => {
@@ -107,9 +115,32 @@ fn write(args: &ReviewArgs, reviews: &[Review]) -> Result<()> {
                         write!(out, "{}", markdown::worksheet(r))?;
                     }
                 }
+                Format::Html => unreachable!("html needs --out, checked in run"),
             }
         }
     }
+    Ok(())
+}
+
+/// `--format html`: each case reviewed with its analysis (the notes' mentions are highlighted), written to
+/// `DIR/<case>.html`, then `DIR/index.html` listing them all.
+fn write_html(
+    pipeline: &precert::Pipeline,
+    cases: &[precert::ingest::Case],
+    dir: &std::path::Path,
+) -> Result<()> {
+    use precert::report::html;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let rows = cases
+        .par_iter()
+        .map(|c| {
+            let (review, analysis) = pipeline.review_with_analysis(c);
+            html::write_case(dir, &review, &analysis)
+                .with_context(|| format!("cannot write the worksheet of case {}", c.case_id))
+        })
+        .collect::<Result<Vec<html::IndexRow>>>()?;
+    html::write_index(dir, &rows)
+        .with_context(|| format!("cannot write {}/index.html", dir.display()))?;
     Ok(())
 }
 
