@@ -5,6 +5,7 @@ mod util;
 mod assertions;
 mod cli;
 mod corpus;
+mod html;
 mod model;
 mod properties;
 mod seed;
