@@ -160,6 +160,9 @@ code,.hash{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;
 table{border-collapse:collapse;width:100%;margin:.4em 0 1em}
 th,td{border:1px solid var(--line);padding:.35em .5em;text-align:left;vertical-align:top}
 thead th{background:var(--panel)}
+table.checklist th:nth-child(1){width:21%}
+table.checklist th:nth-child(2){width:13%}
+table.checklist th:nth-child(3){width:31%}
 nav.toc ul{display:flex;flex-wrap:wrap;gap:.3em 1.2em;list-style:none;padding:0;margin:.6em 0}
 .rec{border:2px solid var(--ink);border-radius:6px;padding:.6em .9em;margin:.6em 0 1em;background:var(--panel)}
 .rec-head{font-size:1.1rem;font-weight:700;margin:0 0 .3em}
@@ -174,7 +177,7 @@ nav.toc ul{display:flex;flex-wrap:wrap;gap:.3em 1.2em;list-style:none;padding:0;
 .b-unclear{color:#6b4700;background:#fff4d6;border-style:dashed;border-radius:3px}
 .b-not-documented{color:#3d3d3d;background:#f0f0f0;border-style:dotted;border-radius:3px}
 .b-negated{color:#1f3f7a;background:#e6eefb;border-style:double;border-width:3px;border-radius:3px}
-.b-present{color:#fff;background:#a40000;border-color:#a40000;border-radius:0}
+.b-present{color:#ffffff;background:#a40000;border-color:#a40000;border-radius:0}
 .b-found{color:#6b4700;background:#fff4d6;border-radius:0 .8em .8em 0}
 ul.quotes{list-style:none;margin:0;padding:0}
 ul.quotes li{margin:0 0 .25em}
@@ -210,7 +213,7 @@ mark.a-hypothetical{border-bottom-style:dashed;outline:1px dashed #555;outline-o
 mark.a-possible{text-decoration:underline wavy 1px;text-underline-offset:3px;border-bottom-style:dashed}
 mark.a-family{border-bottom-style:double;border-bottom-width:4px}
 .legend mark.m{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.9em}
-mark.m[data-tip]:hover::after,mark.m[data-tip]:focus::after{content:attr(data-tip);position:absolute;left:0;top:100%;z-index:5;margin-top:4px;min-width:16em;max-width:30em;width:max-content;white-space:pre-line;font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;font-style:normal;text-decoration:none;background:#1b1b1b;color:#fff;padding:.4em .6em;border-radius:4px;box-shadow:0 2px 8px rgba(0,0,0,.3)}
+mark.m[data-tip]:hover::after,mark.m[data-tip]:focus::after{content:attr(data-tip);position:absolute;left:0;top:100%;z-index:5;margin-top:4px;min-width:16em;max-width:30em;width:max-content;white-space:pre-line;font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;font-style:normal;text-decoration:none;background:#1b1b1b;color:#ffffff;padding:.4em .6em;border-radius:4px;box-shadow:0 2px 8px rgba(0,0,0,.3)}
 mark.m:has(mark.m:hover)::after{display:none}
 .ev{scroll-margin:30vh 0;border-radius:2px;background:#fff6cc}
 .ev::after{content:"[" attr(data-cite) "]";font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;font-size:.72em;font-weight:700;color:#0645ad;vertical-align:super;line-height:0;margin-left:1px}
@@ -224,7 +227,8 @@ mark.m:has(mark.m:hover)::after{display:none}
 .attest{margin:1em 0;font-weight:600}
 .prefill-note{font-size:.9em}
 footer.page{color:var(--muted);font-size:.85em;margin-top:2em;padding-bottom:2em;border-top:1px solid var(--line)}
-button.sort{font:inherit;font-weight:700;background:none;border:0;padding:0;cursor:pointer;color:var(--ink)}
+#cases td:nth-child(-n+3){white-space:nowrap}
+button.sort{white-space:nowrap;font:inherit;font-weight:700;background:none;border:0;padding:0;cursor:pointer;color:var(--ink)}
 button.sort::after{content:" \2195";color:var(--muted)}
 th[aria-sort=ascending] button.sort::after{content:" \25B2"}
 th[aria-sort=descending] button.sort::after{content:" \25BC"}
@@ -485,6 +489,20 @@ impl Cites {
         for e in ev {
             let n = self.cite(e);
             let mut meta = vec![escape(&e.note_id)];
+            if e.source != "lexicon" {
+                let source = if e.source == "both" {
+                    "rules + model"
+                } else {
+                    e.source.as_str()
+                };
+                meta.insert(
+                    0,
+                    match e.score {
+                        Some(p) => format!("{} {p:.2}", escape(source)),
+                        None => escape(source),
+                    },
+                );
+            }
             if e.assertion != "present" {
                 meta.insert(0, escape(assertion_words(&e.assertion)));
             }
@@ -698,7 +716,7 @@ fn procedure_section(out: &mut String, c: &mut Cites, i: usize, d: &Determinatio
     let (icon, kind) = match d.decision {
         Decision::Approve => ("\u{2713}", "approve"),
         Decision::Deny => ("\u{2717}", "deny"),
-        Decision::Pend => ("\u{231b}", "pend"),
+        Decision::Pend => ("?", "pend"),
     };
     let _ = write!(
         out,
@@ -1226,8 +1244,8 @@ pub fn index(rows: &[IndexRow]) -> String {
     for r in rows {
         for p in &r.procedures {
             let (b, order) = match p.decision {
-                Decision::Approve => (badge("met", "\u{2713}", "Approve"), "1"),
-                Decision::Pend => (badge("unclear", "\u{231b}", "Pend"), "2"),
+                Decision::Approve => (badge("met", "\u{2713}", "Recommend approval"), "1"),
+                Decision::Pend => (badge("unclear", "?", "Pend for physician review"), "2"),
                 Decision::Deny => (
                     badge(
                         "not-met",
@@ -1241,7 +1259,7 @@ pub fn index(rows: &[IndexRow]) -> String {
             let date = r.request_date.map(|d| d.to_string()).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "<tr data-case=\"{}\" data-cpt=\"{}\" data-decision=\"{}\"><td data-sort=\"{}\"><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{} ({} spine)</td><td data-sort=\"{order}\">{b}<span class=\"muted\"> {}</span></td><td>{}</td></tr>",
+                "<tr data-case=\"{}\" data-cpt=\"{}\" data-decision=\"{}\"><td data-sort=\"{}\"><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{} ({} spine)</td><td data-sort=\"{order}\" title=\"{}\">{b}</td><td>{}</td></tr>",
                 escape(&r.case_id),
                 escape(&p.cpt),
                 name(&p.decision),
@@ -1296,6 +1314,52 @@ mod tests {
             csp_hash(""),
             "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
         );
+    }
+
+    fn luminance(hex: &str) -> f64 {
+        let c: Vec<f64> = (0..3)
+            .map(|i| u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap() as f64 / 255.0)
+            .map(|x| {
+                if x <= 0.03928 {
+                    x / 12.92
+                } else {
+                    ((x + 0.055) / 1.055).powf(2.4)
+                }
+            })
+            .collect();
+        0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    }
+
+    /// WCAG AA: every text colour the stylesheet sets against its background is at least 4.5:1 (mentions
+    /// and cited spans: the page's ink on their highlight colour).
+    #[test]
+    fn text_colours_meet_wcag_aa() {
+        let hex = regex::Regex::new(r"(?:^|;)(color|background):(#[0-9a-fA-F]{6})").unwrap();
+        let rule = regex::Regex::new(r"([^{}]+)\{([^{}]*)\}").unwrap();
+        let mut checked = 0;
+        for r in rule.captures_iter(STYLE) {
+            let (selector, body) = (r[1].trim(), &r[2]);
+            let mut fg = None;
+            let mut bg = None;
+            for c in hex.captures_iter(body) {
+                match &c[1] {
+                    "color" => fg = Some(c[2].to_string()),
+                    _ => bg = Some(c[2].to_string()),
+                }
+            }
+            let fg = fg.or_else(|| {
+                (selector.starts_with("mark") || selector.starts_with(".ev"))
+                    .then(|| "#1b1b1b".into())
+            });
+            let bg = bg.or_else(|| fg.is_some().then(|| "#ffffff".into()));
+            if let (Some(f), Some(b)) = (fg, bg) {
+                let (l1, l2) = (luminance(&f), luminance(&b));
+                let ratio = (l1.max(l2) + 0.05) / (l1.min(l2) + 0.05);
+                assert!(ratio >= 4.5, "{selector}: {f} on {b} is {ratio:.2}:1");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "{checked} colour pairs checked");
     }
 
     #[test]
