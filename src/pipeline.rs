@@ -238,6 +238,12 @@ impl Pipeline {
 
     /// Reviews a case: one determination per requested procedure.
     pub fn review(&self, case: &Case) -> Review {
+        self.review_with_analysis(case).0
+    }
+
+    /// [`Pipeline::review`], also returning the analysis the review was decided from (the notes' mentions,
+    /// for renderings that show the note text, such as the HTML worksheet).
+    pub fn review_with_analysis<'c>(&self, case: &'c Case) -> (Review, CaseAnalysis<'c>) {
         let analysis = self.analyze(case);
         let determinations = case
             .request
@@ -246,7 +252,7 @@ impl Pipeline {
             .map(|p| determination::decide(&analysis, p, self.thresholds.low_confidence))
             .collect();
         let provenance = self.provenance();
-        Review {
+        let review = Review {
             case_id: case.case_id.clone(),
             precert_version: VERSION.to_string(),
             guideline: provenance.guideline.clone(),
@@ -264,7 +270,8 @@ impl Pipeline {
                 })
                 .collect(),
             determinations,
-        }
+        };
+        (review, analysis)
     }
 }
 

@@ -6,6 +6,7 @@ mod assertions;
 mod bulk;
 mod cli;
 mod corpus;
+mod html;
 mod model;
 mod properties;
 mod seed;

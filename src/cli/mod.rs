@@ -60,6 +60,8 @@ pub enum Format {
     Csv,
     /// The reviewer worksheet.
     Md,
+    /// The reviewer worksheet as a self-contained web page per case, with index.html (needs --out DIR).
+    Html,
 }
 
 #[derive(clap::Args, Debug)]
@@ -76,7 +78,8 @@ pub struct ReviewArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
-    /// Write into this directory (one file per case for json/md; reviews.jsonl / reviews.csv otherwise).
+    /// Write into this directory (one file per case for json/md/html, plus index.html for html;
+    /// reviews.jsonl / reviews.csv otherwise).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Use the lexicons in this directory instead of the embedded ones.

@@ -1,4 +1,4 @@
-//! `precert review INPUT... [--format F] [--out DIR] [--rejects FILE] [--ordered] [--resume] [--jobs N]`
+//! `precert review INPUT... [--format json|jsonl|csv|md|html] [--out DIR] [--rejects FILE] [--ordered] [--resume] [--jobs N]`
 //!
 //! Streams every input through [`precert::bulk`]: cases are read one at a time, reviewed by `--jobs`
 //! rayon workers, rendered on the worker, and written by this thread as they complete (`--ordered`: in
@@ -10,7 +10,7 @@ use super::{build_pipeline, Format, ReviewArgs};
 use anyhow::{bail, Context, Result};
 use precert::bulk::{self, Outcome};
 use precert::ingest::{stream, Limits, Reject, TextOptions};
-use precert::report::{self, markdown};
+use precert::report::{self, html, markdown};
 use precert::{Pipeline, Review};
 use std::collections::HashSet;
 use std::fs::File;
@@ -21,6 +21,12 @@ use std::path::{Path, PathBuf};
 const STDERR_REJECTS: usize = 10;
 
 pub fn run(args: ReviewArgs) -> Result<i32> {
+    if args.format == Format::Html && args.out.is_none() {
+        bail!("--format html writes one page per case and an index.html: give --out DIR");
+    }
+    if args.resume && args.format == Format::Html {
+        bail!("--resume works with jsonl, csv, json and md output (the html index lists one run)");
+    }
     if args.resume && args.out.is_none() {
         bail!("--resume needs --out DIR (it skips the cases already written there)");
     }
@@ -58,8 +64,11 @@ pub fn run(args: ReviewArgs) -> Result<i32> {
             progress.tick(&outcome);
             match outcome {
                 Outcome::Done {
-                    case_id, output, ..
-                } => sink.write(&case_id, output?),
+                    seq,
+                    case_id,
+                    output,
+                    ..
+                } => sink.write(seq, &case_id, output?),
                 Outcome::Rejected { seq, reject } => {
                     if rejects.is_none() || named < STDERR_REJECTS {
                         progress.println(&format!("precert: rejected {reject}"));
@@ -111,10 +120,24 @@ fn write_reject(w: &mut impl Write, seq: u64, r: &Reject) -> Result<()> {
     Ok(())
 }
 
+/// A case rendered on the worker thread: the body, and for html its row in the index.
+struct Rendered {
+    body: Vec<u8>,
+    index: Option<html::IndexRow>,
+}
+
 /// Reviews a case and renders it in the output format, on the worker thread.
-fn render(pipeline: &Pipeline, format: Format, case: &precert::ingest::Case) -> Result<Vec<u8>> {
+fn render(pipeline: &Pipeline, format: Format, case: &precert::ingest::Case) -> Result<Rendered> {
+    if format == Format::Html {
+        // The worksheet highlights every mention of the notes: it needs the analysis behind the review.
+        let (review, analysis) = pipeline.review_with_analysis(case);
+        return Ok(Rendered {
+            body: html::worksheet(&review, &analysis).into_bytes(),
+            index: Some(html::IndexRow::new(&review)),
+        });
+    }
     let review = pipeline.review(case);
-    Ok(match format {
+    let body = match format {
         Format::Json => serde_json::to_vec_pretty(&review)?,
         Format::Jsonl => {
             let mut v = serde_json::to_vec(&review)?;
@@ -123,7 +146,9 @@ fn render(pipeline: &Pipeline, format: Format, case: &precert::ingest::Case) -> 
         }
         Format::Csv => csv_rows(&review)?,
         Format::Md => markdown::worksheet(&review).into_bytes(),
-    })
+        Format::Html => unreachable!("html is rendered above"),
+    };
+    Ok(Rendered { body, index: None })
 }
 
 fn csv_rows(review: &Review) -> Result<Vec<u8>> {
@@ -167,6 +192,8 @@ struct Sink {
     /// as an array.
     json_items: usize,
     held: Option<Vec<u8>>,
+    /// `--format html`: the index rows, written to index.html at the end.
+    index: Vec<(u64, html::IndexRow)>,
 }
 
 enum Target {
@@ -215,7 +242,7 @@ impl Sink {
                         }
                         Target::Stream(file)
                     }
-                    Format::Json | Format::Md => {
+                    Format::Json | Format::Md | Format::Html => {
                         if args.resume {
                             done = Some(resume_files(dir, format)?);
                         }
@@ -230,19 +257,24 @@ impl Sink {
             done,
             json_items: 0,
             held: None,
+            index: Vec::new(),
         })
     }
 
-    fn write(&mut self, case_id: &str, body: Vec<u8>) -> Result<()> {
+    fn write(&mut self, seq: u64, case_id: &str, rendered: Rendered) -> Result<()> {
+        let body = rendered.body;
         match &mut self.target {
             Target::Stream(w) => w.write_all(&body)?,
             Target::Files(dir) => {
-                let ext = if self.format == Format::Json {
-                    "json"
-                } else {
-                    "md"
+                let (ext, path) = match (self.format, rendered.index) {
+                    (Format::Html, Some(row)) => {
+                        let path = dir.join(&row.file);
+                        self.index.push((seq, row));
+                        ("html", path)
+                    }
+                    (Format::Json, _) => ("json", dir.join(file_name(case_id, "json"))),
+                    _ => ("md", dir.join(file_name(case_id, "md"))),
                 };
-                let path = dir.join(file_name(case_id, ext));
                 // Write then rename: an interrupted run never leaves a half file that --resume would
                 // take for a finished case.
                 let tmp = path.with_extension(format!("{ext}.part"));
@@ -296,7 +328,15 @@ impl Sink {
                 out.flush()?;
             }
             Target::Stream(w) => w.flush()?,
-            Target::Files(_) => {}
+            Target::Files(dir) => {
+                if self.format == Format::Html {
+                    // In input order, whatever order the pages were written in.
+                    let mut rows = std::mem::take(&mut self.index);
+                    rows.sort_by_key(|(seq, _)| *seq);
+                    html::write_index(dir, &rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>())
+                        .with_context(|| format!("cannot write {}/index.html", dir.display()))?;
+                }
+            }
         }
         Ok(())
     }

@@ -39,7 +39,8 @@ impl PhraseMatcher {
         let mut regexes = Vec::new();
         for (row, cell) in cells {
             if let Some(pattern) = cell.strip_prefix("re:") {
-                let re = crate::text::regex::compile(pattern).map_err(|e| error(row, format!("bad regex: {e}")))?;
+                let re = crate::text::regex::compile(pattern)
+                    .map_err(|e| error(row, format!("bad regex: {e}")))?;
                 regexes.push((re, row));
             } else {
                 for phrase in cell.split(" | ").map(str::trim).filter(|p| !p.is_empty()) {

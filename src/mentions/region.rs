@@ -60,9 +60,10 @@ impl RegionMatcher {
                 }
             })?;
         // C1-C8, T1-T12, L1-L5, S1-S5, alone or as a range ("L4-5", "C5-C7", "L5-S1", "T7/8").
-        let level =
-            crate::text::regex::compile(r"\b([CTLS])\s?(\d{1,2})(?:\s?(?:-|–|/|to)\s?([CTLS])?\s?(\d{1,2}))?\b")
-                .expect("level regex");
+        let level = crate::text::regex::compile(
+            r"\b([CTLS])\s?(\d{1,2})(?:\s?(?:-|–|/|to)\s?([CTLS])?\s?(\d{1,2}))?\b",
+        )
+        .expect("level regex");
         Ok(RegionMatcher {
             regions,
             matcher,

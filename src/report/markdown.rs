@@ -6,8 +6,7 @@
 //! block left for the human. Every quote is numbered and listed under "Citations" with its note id and
 //! byte offsets, so a claim can be checked against the note text.
 
-use super::name;
-use crate::determination::guideline::{Decision, Pathway};
+use super::{headline, name, non_indication_text};
 use crate::determination::Determination;
 use crate::evidence::criteria::{Criterion, Status};
 use crate::evidence::red_flags::FlagStatus;
@@ -80,24 +79,6 @@ fn flag_word(s: FlagStatus) -> &'static str {
         FlagStatus::Absent => "ABSENT (negated)",
         FlagStatus::NotDocumented => "not documented",
         FlagStatus::Unclear => "UNCLEAR",
-    }
-}
-
-fn headline(d: &Determination) -> String {
-    match (d.decision, d.pathway) {
-        (Decision::Approve, Some(Pathway::RedFlag)) => {
-            "Criteria met — recommend approval (red-flag pathway)".into()
-        }
-        (Decision::Approve, Some(Pathway::PostSurgical)) => {
-            "Criteria met — recommend approval (post-surgical pathway)".into()
-        }
-        (Decision::Approve, _) => {
-            "Criteria met — recommend approval (failed conservative management)".into()
-        }
-        (Decision::Deny, _) => {
-            "Criteria NOT met — refer to physician reviewer (recommendation, not a denial)".into()
-        }
-        (Decision::Pend, _) => "Pend for physician review".into(),
     }
 }
 
@@ -251,12 +232,7 @@ fn procedure_section(out: &mut String, c: &mut Citations, d: &Determination) {
         let _ = writeln!(out, "None found.");
     }
     for n in &d.non_indications {
-        let what = match n.id.as_str() {
-            "no_recent_imaging" => "Lack of recent imaging is offered as a reason — absence of prior imaging is not an indication.",
-            "preexisting_symptoms" => "The symptoms are pre-existing or chronic — without red flags or failed treatment they do not warrant imaging.",
-            "vague_worsening" => "The only change is vague (\"somewhat worse\") — insufficient without documented treatment attempts.",
-            other => other,
-        };
+        let what = non_indication_text(&n.id);
         let _ = writeln!(out, "- **{}**: {what} {}", n.id, c.quotes(&n.evidence, 3));
     }
 

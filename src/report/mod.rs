@@ -4,9 +4,14 @@
 //! * JSON / JSONL: the [`Review`] as serialised (the output contract; field names are stable).
 //! * CSV: one row per case and procedure ([`csv_row`], header [`CSV_HEADER`]).
 //! * Markdown: the reviewer worksheet ([`markdown::worksheet`]).
+//! * HTML: the same worksheet as a self-contained web page with the notes highlighted ([`html::worksheet`]),
+//!   and an index of many cases ([`html::index`]).
 
+pub mod html;
 pub mod markdown;
 
+use crate::determination::guideline::{Decision, Pathway};
+use crate::determination::Determination;
 use crate::evidence::criteria::Status;
 use crate::evidence::red_flags::FlagStatus;
 use crate::Review;
@@ -39,6 +44,36 @@ pub fn name<T: serde::Serialize>(v: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// The recommendation in one line, as the worksheets word it: a "criteria not met" result is a referral to a
+/// physician reviewer, never a denial.
+pub fn headline(d: &Determination) -> String {
+    match (d.decision, d.pathway) {
+        (Decision::Approve, Some(Pathway::RedFlag)) => {
+            "Criteria met — recommend approval (red-flag pathway)".into()
+        }
+        (Decision::Approve, Some(Pathway::PostSurgical)) => {
+            "Criteria met — recommend approval (post-surgical pathway)".into()
+        }
+        (Decision::Approve, _) => {
+            "Criteria met — recommend approval (failed conservative management)".into()
+        }
+        (Decision::Deny, _) => {
+            "Criteria NOT met — refer to physician reviewer (recommendation, not a denial)".into()
+        }
+        (Decision::Pend, _) => "Pend for physician review".into(),
+    }
+}
+
+/// What a non-indication ("common pitfall", in the seed determination's terms) means, in words.
+pub fn non_indication_text(id: &str) -> &str {
+    match id {
+        "no_recent_imaging" => "Lack of recent imaging is offered as a reason — absence of prior imaging is not an indication.",
+        "preexisting_symptoms" => "The symptoms are pre-existing or chronic — without red flags or failed treatment they do not warrant imaging.",
+        "vague_worsening" => "The only change is vague (\"somewhat worse\") — insufficient without documented treatment attempts.",
+        other => other,
+    }
 }
 
 /// One CSV row per procedure of a review.
