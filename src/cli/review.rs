@@ -98,6 +98,16 @@ pub fn run(args: ReviewArgs) -> Result<i32> {
         );
     }
     eprintln!("precert: {summary}");
+    if let Some(model) = pipeline.model() {
+        let st = model.stats();
+        eprintln!(
+            "precert: mention model on {}: {} distinct inputs, {} answered from the cache, {} classified",
+            model.backend_name(),
+            st.asked,
+            st.cached,
+            st.classified
+        );
+    }
     Ok(if summary.rejected > 0 { 1 } else { 0 })
 }
 

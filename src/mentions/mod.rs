@@ -304,7 +304,17 @@ impl MentionExtractor {
         let judged: Vec<usize> = (0..mentions.len())
             .filter(|&i| fusion::model_category(&mentions[i]).is_some())
             .collect();
-        let candidates = self.cues.candidates(text, doc, mentions);
+        let mut candidates = self.cues.candidates(text, doc, mentions);
+        // A cue can only add a mention of a category its sentence lacks (see `crowded` below): when the
+        // lexicons already found every category it could add there, its reading cannot change a fact,
+        // and it is not classified.
+        candidates.retain(|c| {
+            c.categories.iter().any(|k| {
+                !mentions
+                    .iter()
+                    .any(|m| m.sentence == c.sentence && m.category == k.category())
+            })
+        });
         let mut inputs: Vec<String> = judged
             .iter()
             .map(|&i| crate::model::input_for(text, doc, mentions[i].span))

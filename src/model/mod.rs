@@ -105,6 +105,47 @@ pub struct MentionModel {
     sha256: String,
     /// Seconds spent loading (parsing and optimising the graph).
     pub load_seconds: f64,
+    cache: PredictionCache,
+}
+
+/// Predictions by input, across every note of a run. The model's input is a sentence window with the
+/// mention marked, and templated or copied-forward text repeats it across an archive: a repeat is
+/// answered from here instead of the encoder. Exact: a prediction depends only on its input (batching and
+/// padding do not change it; tested), so a cached answer is the one the model would give. Bounded: at
+/// [`CACHE_ENTRIES`] the cache starts over, so memory stays flat (about 10 MB) on any archive.
+#[derive(Debug, Default)]
+struct PredictionCache {
+    map: std::sync::Mutex<HashMap<u128, Prediction>>,
+    asked: std::sync::atomic::AtomicU64,
+    hits: std::sync::atomic::AtomicU64,
+    run: std::sync::atomic::AtomicU64,
+}
+
+/// Entries kept by the prediction cache before it starts over.
+pub const CACHE_ENTRIES: usize = 100_000;
+
+/// How much of the model's work a run needed: inputs asked, answered from the cache, run through the
+/// encoder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ModelStats {
+    /// Distinct inputs asked per call, summed over calls.
+    pub asked: u64,
+    /// Of those, answered from the cache.
+    pub cached: u64,
+    /// Of those, run through the encoder.
+    pub classified: u64,
+}
+
+/// A 128-bit key for an input (two independently keyed 64-bit hashes: no collision in practice at the
+/// cache's size).
+fn cache_key(s: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut a);
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    0x5eed_u64.hash(&mut b);
+    s.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
 }
 
 impl MentionModel {
@@ -147,6 +188,7 @@ impl MentionModel {
             backend,
             sha256: format!("{:x}", Sha256::digest(onnx)),
             load_seconds: t0.elapsed().as_secs_f64(),
+            cache: PredictionCache::default(),
         })
     }
 
@@ -160,9 +202,21 @@ impl MentionModel {
         self.backend.name()
     }
 
-    /// Classifies model inputs (see [`input_for`]). Identical inputs are classified once; rows are sorted
-    /// by length so that each batch pads little.
+    /// How much work the model has done since it was loaded.
+    pub fn stats(&self) -> ModelStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        ModelStats {
+            asked: self.cache.asked.load(Relaxed),
+            cached: self.cache.hits.load(Relaxed),
+            classified: self.cache.run.load(Relaxed),
+        }
+    }
+
+    /// Classifies model inputs (see [`input_for`]). Identical inputs are classified once, and inputs
+    /// seen before in this run are answered from the cache; the rest are sorted by length so that each
+    /// batch pads little.
     pub fn classify(&self, inputs: &[String]) -> anyhow::Result<Vec<Prediction>> {
+        use std::sync::atomic::Ordering::Relaxed;
         let mut unique: Vec<&str> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         let slots: Vec<usize> = inputs
@@ -174,25 +228,39 @@ impl MentionModel {
                 })
             })
             .collect();
+        let keys: Vec<u128> = unique.iter().map(|s| cache_key(s)).collect();
+        let mut preds: Vec<Option<Prediction>> = {
+            let map = self.cache.map.lock().unwrap_or_else(|e| e.into_inner());
+            keys.iter().map(|k| map.get(k).cloned()).collect()
+        };
+        let todo: Vec<usize> = (0..unique.len()).filter(|&i| preds[i].is_none()).collect();
+        self.cache.asked.fetch_add(unique.len() as u64, Relaxed);
+        self.cache
+            .hits
+            .fetch_add((unique.len() - todo.len()) as u64, Relaxed);
+        self.cache.run.fetch_add(todo.len() as u64, Relaxed);
         // Encoded one by one (no padding): each batch below is padded to its own longest row.
-        let encodings = unique
-            .iter()
-            .map(|s| self.tokenizer.encode(*s, true))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
-        let mut order: Vec<usize> = (0..unique.len()).collect();
-        order.sort_by_key(|&i| encodings[i].get_ids().len());
-        let mut preds: Vec<Option<Prediction>> = vec![None; unique.len()];
+        let mut encodings = Vec::with_capacity(unique.len());
+        for (i, s) in unique.iter().enumerate() {
+            encodings.push(if preds[i].is_none() {
+                Some(
+                    self.tokenizer
+                        .encode(*s, true)
+                        .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?,
+                )
+            } else {
+                None
+            });
+        }
+        let len = |i: usize| encodings[i].as_ref().map_or(0, |e| e.get_ids().len());
+        let mut order = todo;
+        order.sort_by_key(|&i| len(i));
         for chunk in order.chunks(BATCH) {
-            let seq = chunk
-                .iter()
-                .map(|&i| encodings[i].get_ids().len())
-                .max()
-                .unwrap_or(1);
+            let seq = chunk.iter().map(|&i| len(i)).max().unwrap_or(1);
             let mut ids = vec![0i64; chunk.len() * seq];
             let mut mask = vec![0i64; chunk.len() * seq];
             for (r, &i) in chunk.iter().enumerate() {
-                let e = &encodings[i];
+                let e = encodings[i].as_ref().expect("encoded");
                 for (k, (&t, &a)) in e.get_ids().iter().zip(e.get_attention_mask()).enumerate() {
                     ids[r * seq + k] = t as i64;
                     mask[r * seq + k] = a as i64;
@@ -214,6 +282,17 @@ impl MentionModel {
                 p.category
                     .copy_from_slice(&out.category[r * 12..r * 12 + 12]);
                 preds[i] = Some(p);
+            }
+        }
+        {
+            let mut map = self.cache.map.lock().unwrap_or_else(|e| e.into_inner());
+            if map.len() + unique.len() > CACHE_ENTRIES {
+                map.clear();
+            }
+            for (k, p) in keys.iter().zip(&preds) {
+                if let Some(p) = p {
+                    map.insert(*k, p.clone());
+                }
             }
         }
         Ok(slots
