@@ -13,6 +13,8 @@
 //! because its review panicked: a bug on one odd note must not end a run over a million), or skipped (a
 //! resumed run's already-written case).
 
+pub mod synth;
+
 use crate::ingest::{Case, Reject};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
