@@ -8,7 +8,7 @@ use crate::determination::guideline;
 use crate::ingest::CptRegion;
 use crate::mentions::concepts::Category;
 use crate::mentions::patterns::Value;
-use crate::mentions::temporal::{TemporalValue, Trajectory};
+use crate::mentions::temporal::{days_before, TemporalValue, Trajectory};
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -103,9 +103,7 @@ fn treatment_interval(
     let mut last_date: Option<NaiveDate> = None;
     for t in &f.mention.temporal {
         match &t.value {
-            TemporalValue::Duration { days } => {
-                start = start.or(Some(note_date - chrono::Duration::days(*days)))
-            }
+            TemporalValue::Duration { days } => start = start.or(days_before(note_date, *days)),
             TemporalValue::Date { date, .. } if *date <= note_date => {
                 start = Some(start.map_or(*date, |s: NaiveDate| s.min(*date)));
                 last_date = Some(last_date.map_or(*date, |l: NaiveDate| l.max(*date)));
@@ -119,8 +117,7 @@ fn treatment_interval(
     if start.is_none() && historical {
         if let (Some(v), Some(p)) = (visits, per_week) {
             if p > 0.0 {
-                start =
-                    Some(note_date - chrono::Duration::days((v as f64 / p * 7.0).round() as i64));
+                start = days_before(note_date, (v as f64 / p * 7.0).round() as i64);
             }
         }
     }
@@ -598,4 +595,39 @@ pub fn region_name(r: CptRegion) -> &'static str {
 /// True when a note dated after `date` documents the opposite (only notes with dates can supersede).
 fn superseded(date: Option<NaiveDate>, against: &[Option<NaiveDate>]) -> bool {
     date.is_some_and(|d| against.iter().flatten().any(|a| *a > d))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ingest::{Case, Note, Patient, Procedure, Request};
+    use chrono::NaiveDate;
+
+    /// Found while fixing the crash fuzzing found in `mentions::temporal` (`fuzz/README.md`): a note dated
+    /// at chrono's first day (valid case JSON) with a duration linked to a conservative treatment made
+    /// `NaiveDate - Duration` panic in `treatment_interval`.
+    #[test]
+    fn duration_before_the_first_representable_day() {
+        let date = Some(NaiveDate::MIN);
+        let case = Case {
+            case_id: "c".into(),
+            request: Request {
+                date,
+                procedures: vec![Procedure {
+                    cpt: "72148".into(),
+                    description: String::new(),
+                }],
+                diagnoses: vec![],
+            },
+            patient: Patient::default(),
+            notes: vec![Note {
+                note_id: "n".into(),
+                date,
+                kind: None,
+                author_role: None,
+                text: "Low back pain radiating down the left leg. Physical therapy x 6 weeks without relief. Completed 12 PT visits at 2x/week.".into(),
+            }],
+        };
+        let review = crate::Pipeline::new().unwrap().review(&case);
+        assert_eq!(review.determinations.len(), 1);
+    }
 }

@@ -7,7 +7,7 @@ use super::criteria::Status;
 use super::{dedup, region_matches, CaseAnalysis, Evidence, Found, MAX_EVIDENCE};
 use crate::ingest::CptRegion;
 use crate::mentions::concepts::{Category, Region};
-use crate::mentions::temporal::{TemporalValue, Trajectory};
+use crate::mentions::temporal::{days_before, TemporalValue, Trajectory};
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -109,7 +109,7 @@ fn merge(out: &mut Vec<Surgery>, f: &Found<'_>, is_generic: bool) {
 fn surgery_date(f: &Found<'_>) -> Option<NaiveDate> {
     f.mention.temporal.iter().find_map(|t| match t.value {
         TemporalValue::Date { date, .. } => Some(date),
-        TemporalValue::Duration { days } => f.date().map(|d| d - chrono::Duration::days(days)),
+        TemporalValue::Duration { days } => f.date().and_then(|d| days_before(d, days)),
         _ => None,
     })
 }
@@ -255,5 +255,41 @@ pub fn evaluate(
         reason: format!("Prior {rname} surgery, but no new or progressive radicular findings, deficit or suspected complication."),
         evidence: in_region.iter().flat_map(|s| s.evidence.iter().take(1).cloned()).collect(),
         surgeries,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ingest::{Case, Note, Patient, Procedure, Request};
+    use chrono::NaiveDate;
+
+    /// Found while fixing the crash fuzzing found in `mentions::temporal` (`fuzz/README.md`): a note dated
+    /// at chrono's first day (valid case JSON) with a duration linked to a surgery made
+    /// `NaiveDate - Duration` panic in `surgery_date`.
+    #[test]
+    fn duration_before_the_first_representable_day() {
+        let date = Some(NaiveDate::MIN);
+        let case = Case {
+            case_id: "c".into(),
+            request: Request {
+                date,
+                procedures: vec![Procedure {
+                    cpt: "72148".into(),
+                    description: String::new(),
+                }],
+                diagnoses: vec![],
+            },
+            patient: Patient::default(),
+            notes: vec![Note {
+                note_id: "n".into(),
+                date,
+                kind: None,
+                author_role: None,
+                text: "Low back pain. Status post L4-5 laminectomy for 6 weeks. New numbness."
+                    .into(),
+            }],
+        };
+        let review = crate::Pipeline::new().unwrap().review(&case);
+        assert_eq!(review.determinations.len(), 1);
     }
 }

@@ -176,8 +176,22 @@ fn unit_days(u: &str) -> Option<f64> {
     })
 }
 
+/// The longest span of time a note can mean: 150 years. Anything longer ("99999999 wk post-op", a run of
+/// digits from a scanned form) is not a clinical time and is no temporal expression.
+const MAX_DAYS: i64 = 54_788;
+
 fn days_of(n: &str, unit: &str) -> Option<i64> {
-    Some((number(n)? * unit_days(unit)?).round() as i64)
+    // Bounded here, not only where dates are computed: an unbounded count (up to `i64::MAX` after the
+    // saturating cast) made `Duration::days` panic (fuzzing, `fuzz/README.md`), and would otherwise reach
+    // the output as a meaningless `Duration`.
+    let days = (number(n)? * unit_days(unit)?).round();
+    (days <= MAX_DAYS as f64).then_some(days as i64)
+}
+
+/// `date` less `days` days; `None` when that falls outside the calendar chrono can represent (a note dated
+/// near year -262143 is valid input). Every date computed from a duration goes through here.
+pub(crate) fn days_before(date: NaiveDate, days: i64) -> Option<NaiveDate> {
+    date.checked_sub_signed(Duration::try_days(days)?)
 }
 
 fn month_number(m: &str) -> Option<u32> {
@@ -266,7 +280,7 @@ fn normalise(
                 days_of(g(1)?, g(2)?)?
             };
             Some(TemporalValue::Date {
-                date: note - Duration::days(days),
+                date: days_before(note, days)?,
                 start: true,
             })
         }
@@ -275,7 +289,7 @@ fn normalise(
             let note = note?;
             let days = days_of(g(1)?, g(2)?)?;
             Some(TemporalValue::Date {
-                date: note - Duration::days(days),
+                date: days_before(note, days)?,
                 start: true,
             })
         }
@@ -501,6 +515,33 @@ mod tests {
             .into_iter()
             .map(|e| (text[e.span].to_string(), e.value))
             .collect()
+    }
+
+    /// Found by fuzzing (`fuzz/README.md`, review target): an unbounded count made `Duration::days` panic
+    /// ("TimeDelta::days out of bounds"), and a count within its range but past the calendar made
+    /// `NaiveDate - Duration` panic; so did any duration before a note dated at chrono's first day.
+    #[test]
+    fn absurd_counts_and_calendar_edges_are_no_dates() {
+        assert!(find("99999999999999999999 days ago").is_empty());
+        assert!(find("99999999wk postop").is_empty());
+        assert!(find("PT x 99999 years").is_empty());
+        let at_min = TemporalMatcher::new().find("5 weeks ago", Some(NaiveDate::MIN));
+        // No date (the duration "5 weeks" alone remains).
+        assert_eq!(at_min.len(), 1);
+        assert_eq!(at_min[0].value, TemporalValue::Duration { days: 35 });
+        assert_eq!(days_before(NaiveDate::MIN, 1), None);
+        // Ordinary counts are unchanged.
+        assert_eq!(
+            find("x 150 years")[0].1,
+            TemporalValue::Duration { days: 54788 }
+        );
+        assert_eq!(
+            find("6 weeks post-op")[0].1,
+            TemporalValue::Date {
+                date: d("2026-09-02"),
+                start: true
+            }
+        );
     }
 
     #[test]
