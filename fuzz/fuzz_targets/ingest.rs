@@ -1,8 +1,8 @@
 //! Bytes → the case parsers. Never a panic: every record is a `Case` or a `Reject`.
 //!
 //! * `parse_case` on the input as UTF-8 (one case object).
-//! * `read_file` on the input written to a temporary `.json`, `.jsonl` and `.csv` file (the JSON-array,
-//!   JSONL and CSV readers are private to `ingest`; `read_file` is their public entry point).
+//! * `ingest::stream` on the input written to a temporary `.json`, `.jsonl` and `.csv` file (the JSON-array,
+//!   JSONL and CSV readers are private to `ingest`; `stream` is their public entry point; gzip too).
 //!
 //! Every case accepted is then reviewed and checked like the `review` target does: what ingest accepts,
 //! the pipeline must handle.
@@ -54,10 +54,11 @@ fuzz_target!(|data: &[u8]| {
     let opts = TextOptions {
         cpts: vec!["72148".into()],
         date: common::date(2026, 10, 1),
+        ..TextOptions::default()
     };
     for ext in ["json", "jsonl", "csv", "txt"] {
         let path = scratch().join(format!("input.{ext}"));
         std::fs::write(&path, data).expect("write scratch file");
-        check(ingest::read_file(&path, &opts));
+        check(ingest::stream(&[path.clone()], &opts).collect());
     }
 });
