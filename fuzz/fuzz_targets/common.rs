@@ -72,9 +72,7 @@ pub fn check_review(case: &Case, review: &Review) {
     for (d, p) in review.determinations.iter().zip(&case.request.procedures) {
         assert_eq!(d.cpt, p.cpt);
     }
-    let mut n = 0;
     walk(&value, &mut |e| {
-        n += 1;
         let note_id = e["note_id"].as_str().expect("note_id is a string");
         let note = case
             .notes
@@ -93,7 +91,6 @@ pub fn check_review(case: &Case, review: &Review) {
         );
         assert_eq!(&text[s..t], e["text"].as_str().expect("text"), "quote: {e}");
     });
-    let _ = n;
 }
 
 fn walk(v: &serde_json::Value, f: &mut dyn FnMut(&serde_json::Value)) {
