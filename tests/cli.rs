@@ -4,10 +4,7 @@ use crate::util::*;
 use std::process::Command;
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("precert-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tmp_dir(name)
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {

@@ -77,3 +77,11 @@ pub fn assert_offsets(case: &Case, review: &Review) {
 pub fn precert_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_precert"))
 }
+
+/// A fresh, empty scratch directory for one test.
+pub fn tmp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("precert-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -313,28 +313,9 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::{Note, Patient, Procedure, Request};
 
     fn case(id: usize) -> Case {
-        Case {
-            case_id: format!("c{id}"),
-            request: Request {
-                date: None,
-                procedures: vec![Procedure {
-                    cpt: "72148".into(),
-                    description: String::new(),
-                }],
-                diagnoses: vec![],
-            },
-            patient: Patient::default(),
-            notes: vec![Note {
-                note_id: "n".into(),
-                date: None,
-                kind: None,
-                author_role: None,
-                text: "x".repeat(id % 7 + 1),
-            }],
-        }
+        crate::ingest::test_case(&format!("c{id}"), &"x".repeat(id % 7 + 1), None)
     }
 
     fn input(n: usize) -> impl Iterator<Item = Result<Case, Reject>> + Send {

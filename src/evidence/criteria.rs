@@ -599,7 +599,7 @@ fn superseded(date: Option<NaiveDate>, against: &[Option<NaiveDate>]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::ingest::{Case, Note, Patient, Procedure, Request};
+    use crate::ingest::test_case;
     use chrono::NaiveDate;
 
     /// Found while fixing the crash fuzzing found in `mentions::temporal` (`fuzz/README.md`): a note dated
@@ -608,25 +608,7 @@ mod tests {
     #[test]
     fn duration_before_the_first_representable_day() {
         let date = Some(NaiveDate::MIN);
-        let case = Case {
-            case_id: "c".into(),
-            request: Request {
-                date,
-                procedures: vec![Procedure {
-                    cpt: "72148".into(),
-                    description: String::new(),
-                }],
-                diagnoses: vec![],
-            },
-            patient: Patient::default(),
-            notes: vec![Note {
-                note_id: "n".into(),
-                date,
-                kind: None,
-                author_role: None,
-                text: "Low back pain radiating down the left leg. Physical therapy x 6 weeks without relief. Completed 12 PT visits at 2x/week.".into(),
-            }],
-        };
+        let case = test_case("c", "Low back pain radiating down the left leg. Physical therapy x 6 weeks without relief. Completed 12 PT visits at 2x/week.", date);
         let review = crate::Pipeline::new().unwrap().review(&case);
         assert_eq!(review.determinations.len(), 1);
     }

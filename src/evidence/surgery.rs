@@ -260,7 +260,7 @@ pub fn evaluate(
 
 #[cfg(test)]
 mod tests {
-    use crate::ingest::{Case, Note, Patient, Procedure, Request};
+    use crate::ingest::test_case;
     use chrono::NaiveDate;
 
     /// Found while fixing the crash fuzzing found in `mentions::temporal` (`fuzz/README.md`): a note dated
@@ -269,26 +269,11 @@ mod tests {
     #[test]
     fn duration_before_the_first_representable_day() {
         let date = Some(NaiveDate::MIN);
-        let case = Case {
-            case_id: "c".into(),
-            request: Request {
-                date,
-                procedures: vec![Procedure {
-                    cpt: "72148".into(),
-                    description: String::new(),
-                }],
-                diagnoses: vec![],
-            },
-            patient: Patient::default(),
-            notes: vec![Note {
-                note_id: "n".into(),
-                date,
-                kind: None,
-                author_role: None,
-                text: "Low back pain. Status post L4-5 laminectomy for 6 weeks. New numbness."
-                    .into(),
-            }],
-        };
+        let case = test_case(
+            "c",
+            "Low back pain. Status post L4-5 laminectomy for 6 weeks. New numbness.",
+            date,
+        );
         let review = crate::Pipeline::new().unwrap().review(&case);
         assert_eq!(review.determinations.len(), 1);
     }

@@ -187,6 +187,30 @@ fn validate(record: &str, case: Case, limits: &Limits) -> Result<Case, Reject> {
     Ok(case)
 }
 
+/// A one-note lumbar-MRI case for unit tests across the crate.
+#[cfg(test)]
+pub(crate) fn test_case(case_id: &str, text: &str, date: Option<NaiveDate>) -> Case {
+    Case {
+        case_id: case_id.into(),
+        request: Request {
+            date,
+            procedures: vec![Procedure {
+                cpt: "72148".into(),
+                description: String::new(),
+            }],
+            diagnoses: vec![],
+        },
+        patient: Patient::default(),
+        notes: vec![Note {
+            note_id: "n".into(),
+            date,
+            kind: None,
+            author_role: None,
+            text: text.into(),
+        }],
+    }
+}
+
 fn split_cpts(cell: &str) -> Vec<String> {
     cell.split([',', ';', ' ', '|'])
         .map(str::trim)

@@ -115,6 +115,37 @@ impl Iterator for Records {
 }
 
 impl Records {
+    /// A file's reader (counting its bytes, gzip decoded when its first bytes say so) and its format (by
+    /// name, else by its first decoded bytes).
+    fn reader(&self, path: &Path) -> Result<(Box<dyn BufRead + Send>, Format), String> {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?;
+        let counted = Counting {
+            inner: file,
+            count: self.bytes_read.clone(),
+        };
+        let mut reader: Box<dyn BufRead + Send> =
+            Box::new(BufReader::with_capacity(1 << 16, counted));
+        // Gzip by content: the two magic bytes, whatever the file is called.
+        if let [0x1f, 0x8b, ..] = reader
+            .fill_buf()
+            .map_err(|e| format!("cannot read file: {e}"))?
+        {
+            reader = Box::new(BufReader::with_capacity(
+                1 << 16,
+                flate2::bufread::MultiGzDecoder::new(reader),
+            ));
+        }
+        let format = match format_by_name(path) {
+            Some(f) => f,
+            None => sniff(
+                reader
+                    .fill_buf()
+                    .map_err(|e| format!("cannot decompress: {e}"))?,
+            ),
+        };
+        Ok((reader, format))
+    }
+
     /// Opens the next input: expands a directory, or starts reading a file (texts and JSON files yield
     /// their records at once into `pending`).
     fn open(&mut self, path: PathBuf) {
@@ -134,54 +165,12 @@ impl Records {
             }
             return;
         }
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                self.pending.push_back(Err(Reject::new(
-                    name,
-                    None,
-                    format!("cannot read file: {e}"),
-                )));
+        let (reader, format) = match self.reader(&path) {
+            Ok(r) => r,
+            Err(reason) => {
+                self.pending.push_back(Err(Reject::new(name, None, reason)));
                 return;
             }
-        };
-        let counted = Counting {
-            inner: file,
-            count: self.bytes_read.clone(),
-        };
-        let mut reader: Box<dyn BufRead + Send> =
-            Box::new(BufReader::with_capacity(1 << 16, counted));
-        // Gzip by content: the two magic bytes, whatever the file is called.
-        match reader.fill_buf() {
-            Ok([0x1f, 0x8b, ..]) => {
-                reader = Box::new(BufReader::with_capacity(
-                    1 << 16,
-                    flate2::bufread::MultiGzDecoder::new(reader),
-                ));
-            }
-            Ok(_) => {}
-            Err(e) => {
-                self.pending.push_back(Err(Reject::new(
-                    name,
-                    None,
-                    format!("cannot read file: {e}"),
-                )));
-                return;
-            }
-        }
-        let format = match format_by_name(&path) {
-            Some(f) => f,
-            None => match reader.fill_buf() {
-                Ok(head) => sniff(head),
-                Err(e) => {
-                    self.pending.push_back(Err(Reject::new(
-                        name,
-                        None,
-                        format!("cannot decompress: {e}"),
-                    )));
-                    return;
-                }
-            },
         };
         let limits = self.opts.limits;
         match format {

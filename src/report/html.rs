@@ -758,11 +758,7 @@ fn procedure_section(out: &mut String, c: &mut Cites, i: usize, d: &Determinatio
          <table class=\"checklist criteria\"><thead><tr><th scope=\"col\">Criterion</th><th scope=\"col\">Status</th><th scope=\"col\">Finding</th><th scope=\"col\">Notes say</th></tr></thead><tbody>\n"
     );
     for (id, label, cr) in criteria_of(d) {
-        let weeks = match cr.weeks {
-            Some(Some(w)) => format!(" ({w} weeks documented)"),
-            Some(None) => " (no duration documented)".into(),
-            None => String::new(),
-        };
+        let weeks = super::weeks_phrase(cr.weeks);
         let _ = writeln!(
             out,
             "<tr data-criterion=\"{id}\" data-status=\"{}\"><th scope=\"row\">{label}</th><td>{}</td><td>{}{weeks}</td><td>{}</td></tr>",

@@ -179,11 +179,7 @@ fn procedure_section(out: &mut String, c: &mut Citations, d: &Determination) {
         ("Intervention candidate", &d.criteria.intervention_candidate),
     ];
     for (label, cr) in rows {
-        let weeks = match cr.weeks {
-            Some(Some(w)) => format!(" ({w} weeks documented)"),
-            Some(None) => " (no duration documented)".into(),
-            None => String::new(),
-        };
+        let weeks = super::weeks_phrase(cr.weeks);
         let _ = writeln!(
             out,
             "| {label} | **{}** | {}{weeks} | {} |",

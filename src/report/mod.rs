@@ -38,6 +38,16 @@ pub const CSV_HEADER: &[&str] = &[
     "recommended_modification",
 ];
 
+/// The duration clause shown after a criterion's reason: " (8 weeks documented)", " (no duration
+/// documented)", or nothing for criteria without a duration.
+pub fn weeks_phrase(weeks: Option<Option<i64>>) -> String {
+    match weeks {
+        Some(Some(w)) => format!(" ({w} weeks documented)"),
+        Some(None) => " (no duration documented)".into(),
+        None => String::new(),
+    }
+}
+
 /// snake_case name of a serialisable enum value.
 pub fn name<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
