@@ -5,11 +5,15 @@
 //! regexes run beside it. A hit counts only on word boundaries (a term that begins or ends with a word
 //! character must not touch another word character there), so "PT" never matches inside "aPTT". Overlapping
 //! hits are resolved longest-first, then leftmost: "low back pain" beats "back pain".
+//!
+//! Both searches run on the note's ASCII-lowercased copy (same offsets; see `text::regex`): the automaton
+//! holds lowercased phrases and is case-sensitive, which is the same as ASCII case-insensitive on the
+//! original and a little faster, and the case-blind regexes get literal prefilters there.
 
 use crate::lexicon::LexiconError;
+use crate::text::regex::{lowercase, RuleRegex};
 use crate::text::Span;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use regex::Regex;
 
 /// One hit: where, and which row (index into the rows given to the builder).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +29,7 @@ pub struct PhraseHit {
 pub struct PhraseMatcher {
     automaton: Option<AhoCorasick>,
     literal_rows: Vec<usize>,
-    regexes: Vec<(Regex, usize)>,
+    regexes: Vec<(RuleRegex, usize)>,
 }
 
 impl PhraseMatcher {
@@ -39,12 +43,12 @@ impl PhraseMatcher {
         let mut regexes = Vec::new();
         for (row, cell) in cells {
             if let Some(pattern) = cell.strip_prefix("re:") {
-                let re = crate::text::regex::compile(pattern)
-                    .map_err(|e| error(row, format!("bad regex: {e}")))?;
+                let re =
+                    RuleRegex::new(pattern).map_err(|e| error(row, format!("bad regex: {e}")))?;
                 regexes.push((re, row));
             } else {
                 for phrase in cell.split(" | ").map(str::trim).filter(|p| !p.is_empty()) {
-                    literals.push(phrase.to_string());
+                    literals.push(phrase.to_ascii_lowercase());
                     literal_rows.push(row);
                 }
             }
@@ -57,7 +61,6 @@ impl PhraseMatcher {
                     // A full DFA: more memory (a few MB for the concept lexicon) and build time, but the
                     // overlapping search is the rules' single largest cost on long notes.
                     .kind(Some(AhoCorasickKind::DFA))
-                    .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
                     .build(&literals)
                     .map_err(|e| error(0, format!("cannot build automaton: {e}")))?,
@@ -73,8 +76,9 @@ impl PhraseMatcher {
     /// All word-bounded hits in `text`, overlapping ones included, in no particular order.
     pub fn find_all(&self, text: &str) -> Vec<PhraseHit> {
         let mut hits = Vec::new();
+        let lower = lowercase(text);
         if let Some(ac) = &self.automaton {
-            for m in ac.find_overlapping_iter(text) {
+            for m in ac.find_overlapping_iter(lower.as_ref()) {
                 if word_bounded(text, m.start(), m.end()) {
                     hits.push(PhraseHit {
                         span: Span::new(m.start(), m.end()),
@@ -84,9 +88,9 @@ impl PhraseMatcher {
             }
         }
         for (re, row) in &self.regexes {
-            for m in re.find_iter(text) {
+            for m in re.find_iter(text, &lower) {
                 // A pattern may end in `\s*$`; the hit is the text, not the whitespace around it.
-                let s = m.as_str();
+                let s = &text[m.range()];
                 let start = m.start() + (s.len() - s.trim_start().len());
                 let end = m.end() - (s.len() - s.trim_end().len());
                 if start < end && word_bounded(text, start, end) {

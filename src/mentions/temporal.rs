@@ -12,9 +12,10 @@
 
 use crate::lexicon::{LexiconError, Lexicons};
 use crate::mentions::phrase::PhraseMatcher;
+use crate::text::regex::{lowercase, RuleRegex};
 use crate::text::Span;
 use chrono::{Datelike, Duration, NaiveDate};
-use regex::{Captures, Regex};
+use regex::Captures;
 use serde::{Deserialize, Serialize};
 
 /// What a temporal expression means, normalised.
@@ -65,7 +66,7 @@ pub struct TemporalExpr {
 /// Compiled temporal patterns.
 #[derive(Debug)]
 pub struct TemporalMatcher {
-    rules: Vec<(Rule, Regex)>,
+    rules: Vec<(Rule, RuleRegex)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -112,7 +113,7 @@ impl TemporalMatcher {
         TemporalMatcher {
             rules: rules
                 .into_iter()
-                .map(|(r, p)| (r, crate::text::regex::compile(&p).expect("temporal regex")))
+                .map(|(r, p)| (r, RuleRegex::new(&p).expect("temporal regex")))
                 .collect(),
         }
     }
@@ -121,8 +122,9 @@ impl TemporalMatcher {
     /// without it, only absolute dates, durations and frequencies are returned.
     pub fn find(&self, text: &str, note_date: Option<NaiveDate>) -> Vec<TemporalExpr> {
         let mut out: Vec<TemporalExpr> = Vec::new();
+        let lower = lowercase(text);
         for (rule, re) in &self.rules {
-            for caps in re.captures_iter(text) {
+            for caps in re.captures_iter(text, &lower) {
                 let m = caps.get(0).expect("group 0");
                 let span = Span::new(m.start(), m.end());
                 if out.iter().any(|e| e.span.overlaps(span)) {
@@ -244,7 +246,8 @@ fn normalise(
     text: &str,
     span: Span,
 ) -> Option<TemporalValue> {
-    let g = |i: usize| caps.get(i).map(|m| m.as_str());
+    // Group text from the note itself: a folded rule's captures point into the lowercased copy.
+    let g = |i: usize| caps.get(i).map(|m| &text[m.range()]);
     match rule {
         Rule::SurgeryOffset => {
             let days = days_of(g(1)?, g(2)?)?;
@@ -298,7 +301,7 @@ fn normalise(
             // "5 days" and "8 wks" are durations; a bare "a d" or "a w" is noise.
             let unit = g(2)?.to_ascii_lowercase();
             if (unit == "d" || unit == "w")
-                && !caps.get(0)?.as_str().to_ascii_lowercase().starts_with('x')
+                && !text[span].to_ascii_lowercase().starts_with('x')
                 && !g(1)?.chars().all(|c| c.is_ascii_digit())
             {
                 return None;

@@ -12,7 +12,7 @@ mod tokens;
 pub use sections::{Section, SectionKind, Sectionizer};
 pub use sentences::split_sentences;
 pub use span::Span;
-pub use tokens::{tokenize, Token};
+pub use tokens::{tokenize, Token, TOKEN_PATTERN};
 
 use std::ops::Range;
 
