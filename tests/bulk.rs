@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn tmp(name: &str) -> std::path::PathBuf {
+fn tmp(name: &str) -> TmpDir {
     tmp_dir(name)
 }
 

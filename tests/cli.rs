@@ -3,7 +3,7 @@
 use crate::util::*;
 use std::process::Command;
 
-fn tmp(name: &str) -> std::path::PathBuf {
+fn tmp(name: &str) -> TmpDir {
     tmp_dir(name)
 }
 

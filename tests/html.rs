@@ -816,8 +816,7 @@ fn index_lists_every_case_and_procedure() {
 
 #[test]
 fn cli_writes_one_page_per_case_and_an_index() {
-    let dir = std::env::temp_dir().join(format!("precert-test-{}-html", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = tmp_dir("html");
     let out = std::process::Command::new(precert_bin())
         .args([
             "review",
@@ -827,7 +826,7 @@ fn cli_writes_one_page_per_case_and_an_index() {
             "html",
             "--out",
         ])
-        .arg(&dir)
+        .arg(&*dir)
         .args([
             "corpus/seed-001.case.json",
             "tests/fixtures/injection.case.json",

@@ -78,10 +78,35 @@ pub fn precert_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_precert"))
 }
 
-/// A fresh, empty scratch directory for one test.
-pub fn tmp_dir(name: &str) -> PathBuf {
+/// A fresh, empty scratch directory for one test, removed when the test is done with it (kept when
+/// `PRECERT_KEEP_TMP` is set, for looking at a failure).
+pub fn tmp_dir(name: &str) -> TmpDir {
     let dir = std::env::temp_dir().join(format!("precert-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TmpDir(dir)
+}
+
+/// A scratch directory that removes itself on drop.
+pub struct TmpDir(PathBuf);
+
+impl std::ops::Deref for TmpDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TmpDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        if std::env::var_os("PRECERT_KEEP_TMP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
