@@ -5,22 +5,15 @@
 use crate::util::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn tmp(name: &str) -> TmpDir {
     tmp_dir(name)
 }
 
+/// (exit code, stderr): bulk output goes to files.
 fn precert(args: &[&str]) -> (i32, String) {
-    let out = Command::new(precert_bin())
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    let (code, _, stderr) = run_precert(args);
+    (code, stderr)
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

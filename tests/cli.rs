@@ -1,23 +1,13 @@
 //! The real binary, run in a temp dir: formats, rejects, exit codes, determinism across thread counts.
 
 use crate::util::*;
-use std::process::Command;
 
 fn tmp(name: &str) -> TmpDir {
     tmp_dir(name)
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(precert_bin())
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    run_precert(args)
 }
 
 #[test]

@@ -708,19 +708,11 @@ fn golden_seed_outline() {
     let want = std::fs::read_to_string(&path)
         .expect("tests/golden/seed-001.html.outline (PRECERT_BLESS=1 to create)");
     if want != got {
-        let diff: Vec<String> = want
-            .lines()
-            .zip(got.lines())
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .take(5)
-            .map(|(i, (a, b))| format!("line {}:\n  expected: {a}\n  got:      {b}", i + 1))
-            .collect();
         panic!(
             "seed HTML outline differs from the golden file (PRECERT_BLESS=1 to accept); {} vs {} lines:\n{}",
             want.lines().count(),
             got.lines().count(),
-            diff.join("\n")
+            first_differences(&want, &got, 5)
         );
     }
 }
@@ -817,29 +809,19 @@ fn index_lists_every_case_and_procedure() {
 #[test]
 fn cli_writes_one_page_per_case_and_an_index() {
     let dir = tmp_dir("html");
-    let out = std::process::Command::new(precert_bin())
-        .args([
-            "review",
-            "--evidence",
-            "lexicon",
-            "--format",
-            "html",
-            "--out",
-        ])
-        .arg(&*dir)
-        .args([
-            "corpus/seed-001.case.json",
-            "tests/fixtures/injection.case.json",
-        ])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = dir.to_str().expect("UTF-8 temp dir");
+    let (code, _, stderr) = run_precert(&[
+        "review",
+        "--evidence",
+        "lexicon",
+        "--format",
+        "html",
+        "--out",
+        out,
+        "corpus/seed-001.case.json",
+        "tests/fixtures/injection.case.json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
     let seed = std::fs::read_to_string(dir.join("seed-001.html")).unwrap();
     let (_, _, want, _) = seed_page();
     assert_eq!(seed, want, "the binary writes what the library renders");
@@ -847,19 +829,14 @@ fn cli_writes_one_page_per_case_and_an_index() {
     let index = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(index.contains("href=\"seed-001.html\"") && index.contains("href=\"inject-001.html\""));
     // HTML without --out is a usage error.
-    let out = std::process::Command::new(precert_bin())
-        .args([
-            "review",
-            "--evidence",
-            "lexicon",
-            "--format",
-            "html",
-            "corpus/seed-001.case.json",
-        ])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
-    let _ = std::fs::remove_dir_all(&dir);
+    let (code, _, stderr) = run_precert(&[
+        "review",
+        "--evidence",
+        "lexicon",
+        "--format",
+        "html",
+        "corpus/seed-001.case.json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--out"));
 }

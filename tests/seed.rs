@@ -177,17 +177,9 @@ fn golden_worksheet() {
             .join("\n")
     };
     if strip(&want) != strip(&got) {
-        let diff: Vec<String> = strip(&want)
-            .lines()
-            .zip(strip(&got).lines())
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .take(5)
-            .map(|(i, (a, b))| format!("line {}:\n  expected: {a}\n  got:      {b}", i + 1))
-            .collect();
         panic!(
             "seed worksheet differs from tests/golden/seed-001.md (PRECERT_BLESS=1 to accept):\n{}",
-            diff.join("\n")
+            first_differences(&strip(&want), &strip(&got), 5)
         );
     }
 }

@@ -78,6 +78,32 @@ pub fn precert_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_precert"))
 }
 
+/// Runs the binary from the repository root: (exit code, stdout, stderr).
+pub fn run_precert(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(precert_bin())
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// The first `n` lines where a golden file and a fresh rendering differ, for a failure message.
+pub fn first_differences(want: &str, got: &str, n: usize) -> String {
+    want.lines()
+        .zip(got.lines())
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .take(n)
+        .map(|(i, (a, b))| format!("line {}:\n  expected: {a}\n  got:      {b}", i + 1))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A fresh, empty scratch directory for one test, removed when the test is done with it (kept when
 /// `PRECERT_KEEP_TMP` is set, for looking at a failure).
 pub fn tmp_dir(name: &str) -> TmpDir {

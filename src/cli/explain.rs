@@ -66,12 +66,7 @@ pub fn run(args: ExplainArgs) -> Result<i32> {
                 precert::evidence::trajectory_label(t)
             ));
         }
-        let regions: Vec<String> = m
-            .regions
-            .iter()
-            .map(|r| r.as_str().to_string())
-            .chain(m.levels.iter().cloned())
-            .collect();
+        let regions = m.region_labels();
         let source = match m.score {
             Some(s) => format!("{} {s:.2}", m.source.as_str()),
             None => m.source.as_str().to_string(),

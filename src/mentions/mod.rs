@@ -67,6 +67,17 @@ pub struct Mention {
     pub model: Option<ModelView>,
 }
 
+impl Mention {
+    /// Its regions, then its vertebral levels, as shown to a reader ("lumbar", "L4-5").
+    pub fn region_labels(&self) -> Vec<String> {
+        self.regions
+            .iter()
+            .map(|r| r.as_str().to_string())
+            .chain(self.levels.iter().cloned())
+            .collect()
+    }
+}
+
 /// Everything the mention layer needs, compiled once.
 #[derive(Debug)]
 pub struct MentionExtractor {

@@ -445,13 +445,7 @@ fn mention_tip(text: &str, m: &Mention) -> String {
         lines.push(format!("trajectory: {}", trajectory_label(t)));
     }
     if !m.regions.is_empty() || !m.levels.is_empty() {
-        let r: Vec<String> = m
-            .regions
-            .iter()
-            .map(|r| r.as_str().to_string())
-            .chain(m.levels.iter().cloned())
-            .collect();
-        lines.push(format!("region: {}", r.join(", ")));
+        lines.push(format!("region: {}", m.region_labels().join(", ")));
     }
     lines.push(match m.score {
         Some(s) => format!("source: {} ({s:.2})", m.source.as_str()),

@@ -89,7 +89,6 @@ impl RuleRegex {
     /// Compiles `pattern` (with ASCII word boundaries), folded when it is case-blind.
     pub fn new(pattern: &str) -> Result<RuleRegex, regex::Error> {
         let pattern = ascii_boundaries(pattern);
-        let original = Regex::new(&pattern)?;
         let folded = regex_syntax::ParserBuilder::new()
             .build()
             .parse(&pattern)
@@ -102,7 +101,7 @@ impl RuleRegex {
                 folded: true,
             },
             None => RuleRegex {
-                regex: original,
+                regex: Regex::new(&pattern)?,
                 folded: false,
             },
         })
