@@ -60,22 +60,31 @@ fn both_backends_agree_on_the_shipped_model() {
         assert_eq!(x.top_category().0, y.top_category().0);
         for (p, q) in x.assertion.iter().zip(&y.assertion) {
             assert!(
-                (p - q).abs() < 0.02,
+                (p - q).abs() < 1e-4,
                 "assertion probs differ: {x:?} vs {y:?}"
             );
         }
         for (p, q) in x.category.iter().zip(&y.category) {
             assert!(
-                (p - q).abs() < 0.02,
+                (p - q).abs() < 1e-4,
                 "category probs differ: {x:?} vs {y:?}"
             );
         }
     }
 }
 
+/// Both engines compute the same float graph (int8 weights dequantized once), so they agree to rounding.
+/// A looser bound once hid ONNX Runtime fusing the weights' DequantizeLinear into kernels that quantize
+/// activations per call: probabilities then moved by up to 0.035 and depended on the rest of the batch.
 #[test]
 fn batching_and_duplicates_do_not_change_predictions() {
-    let m = MentionModel::embedded(BackendChoice::Tract, 1).unwrap();
+    batching_does_not_change(&MentionModel::embedded(BackendChoice::Tract, 1).unwrap());
+    if let Some(m) = onnxruntime_model() {
+        batching_does_not_change(&m);
+    }
+}
+
+fn batching_does_not_change(m: &MentionModel) {
     let one: Vec<_> = inputs()
         .iter()
         .map(|s| m.classify(std::slice::from_ref(s)).unwrap().remove(0))
@@ -88,7 +97,8 @@ fn batching_and_duplicates_do_not_change_predictions() {
         for (x, y) in p.assertion.iter().zip(&q.assertion) {
             assert!(
                 (x - y).abs() < 1e-4,
-                "padding changed a prediction: {x} vs {y} (row {i})"
+                "{}: padding changed a prediction: {x} vs {y} (row {i})",
+                m.backend_name()
             );
         }
     }

@@ -126,6 +126,13 @@ impl Backend {
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .with_intra_threads(threads.max(1))
             .map_err(|e| anyhow::anyhow!("{e}"))?
+            // The file stores int8 weights, each behind a DequantizeLinear node (models/README.md,
+            // "Quantisation"). By default ONNX Runtime keeps those nodes for its QDQ fusions and so
+            // dequantizes every weight on every call; this lets constant folding turn them into float
+            // weights once, at load. Same arithmetic, so the same probabilities (tested against tract);
+            // 2-3x faster per call.
+            .with_config_entry("session.disable_quant_qdq", "1")
+            .map_err(|e| anyhow::anyhow!("{e}"))?
             .commit_from_memory(onnx)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Backend::Onnxruntime(Mutex::new(session)))
