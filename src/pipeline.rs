@@ -199,6 +199,16 @@ impl Pipeline {
         out
     }
 
+    /// The inputs the mention model reads in `text`, in the order it reads them: the rules' mentions it
+    /// judges, then the cue words it may add from. Always from the rules alone (the model's own
+    /// readings never make candidates), so `precert model examples` writes exactly what inference sees.
+    pub fn model_inputs(&self, text: &str, date: Option<chrono::NaiveDate>) -> Vec<String> {
+        let doc = self.text.analyze(text);
+        let mentions = self.mentions.extract(text, &doc, date, None);
+        let c = self.mentions.model_candidates(text, &doc, &mentions);
+        crate::mentions::model_inputs(text, &doc, &mentions, &c.judged, &c.candidates)
+    }
+
     /// Cue-word candidates for the mention model in an analysed text (see [`crate::mentions::cues`]).
     pub fn cue_candidates(
         &self,

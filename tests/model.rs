@@ -105,6 +105,28 @@ fn batching_does_not_change(m: &MentionModel) {
     assert_eq!(ASSERTIONS.len(), all[0].assertion.len());
 }
 
+/// `precert model examples --unlabeled` writes `Pipeline::model_inputs`; the model must be asked exactly
+/// those inputs in a review, or a distilled model would learn from inputs inference never sends.
+#[test]
+fn model_inputs_are_what_a_review_asks_the_model() {
+    let (case, _) = crate::util::load_case(&crate::util::root().join("corpus/seed-001.case.json"));
+    let rules = precert::Pipeline::new().unwrap();
+    let expected: u64 = case
+        .notes
+        .iter()
+        .map(|n| {
+            let inputs = rules.model_inputs(&n.text, n.date);
+            let distinct: std::collections::HashSet<_> = inputs.iter().collect();
+            assert!(inputs.iter().all(|i| i.matches("[E]").count() == 1));
+            distinct.len() as u64
+        })
+        .sum();
+    assert!(expected > 10, "the seed has model candidates: {expected}");
+    let p = fused_pipeline(None);
+    p.review(&case);
+    assert_eq!(p.model().unwrap().stats().asked, expected);
+}
+
 fn fused_pipeline(thresholds: Option<&str>) -> precert::Pipeline {
     use precert::mentions::fusion::{EvidenceMode, Thresholds};
     let model = MentionModel::embedded(BackendChoice::Tract, 2).unwrap();

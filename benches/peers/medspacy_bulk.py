@@ -10,6 +10,7 @@ binary on the same notes. Each configuration runs in its own child process so it
 Configurations:
   precert-lexicon  ``precert review ARCHIVE --format jsonl --evidence lexicon --jobs 2 > /dev/null``
   precert-both     the same with ``--evidence both`` (only with --with-model)
+  precert-both-D   ``--evidence both --model-dir D`` (one per --model-dir D, e.g. the distilled models/fast)
   default          ``medspacy.load()``'s default pipeline (medspaCy tokenizer, PyRuSH sentence splitter,
                    target matcher, ConText) plus the sectionizer; ``nlp.pipe(texts)`` in one process
   fast             spaCy's rule ``sentencizer`` instead of PyRuSH; ``nlp.pipe(texts, n_process=2,
@@ -37,7 +38,7 @@ boundaries, entity spans and labels, and the counts -- not medspaCy's Python obj
 
 Usage: medspacy_bulk.py ARCHIVE.csv[.gz] [--limit N] [--repeat R] [--medspacy-repeat M]
                         [--configs default,fast] [--n-process 2] [--batch-size 32] [--jobs 2]
-                        [--with-model] [--no-precert] [--precert PATH] [--lexicons DIR] [--json OUT.json]
+                        [--with-model] [--model-dir DIR] [--no-precert] [--precert PATH] [--lexicons DIR] [--json OUT.json]
 (normally run through run_bulk.sh, which makes the virtualenv and names the JSON file)
 """
 
@@ -562,8 +563,11 @@ def precert_summary(path):
     return {"records": records, "decisions": dict(decisions), "evidence_items": evidence}
 
 
-def run_precert(args, csv_path, evidence, tmpdir):
+def run_precert(args, csv_path, evidence, tmpdir, model_dir=None):
     cmd = [args.precert, "review", csv_path, "--format", "jsonl", "--evidence", evidence, "--jobs", str(args.jobs)]
+    if model_dir:
+        cmd += ["--model-dir", model_dir]
+        evidence = f"{evidence}-{os.path.basename(os.path.normpath(model_dir))}"
     walls, rss, rcs, cpus = [], [], [], []
     stderr_tail = []
     for i in range(max(1, args.repeat)):
@@ -652,6 +656,8 @@ def main():
     ap.add_argument("--batch-size", type=int, default=32, help="batch_size for the fast configuration (default 32)")
     ap.add_argument("--jobs", type=int, default=2, help="precert --jobs (default 2)")
     ap.add_argument("--with-model", action="store_true", help="also run precert --evidence both")
+    ap.add_argument("--model-dir", action="append", default=[], metavar="DIR",
+                    help="also run precert --evidence both --model-dir DIR (e.g. models/fast); repeatable")
     ap.add_argument("--no-precert", action="store_true", help="skip precert")
     ap.add_argument("--precert", default=os.environ.get("PRECERT", os.path.join(ROOT, "target", "release", "precert")))
     ap.add_argument("--lexicons", default=os.path.join(ROOT, "lexicons"), help="precert lexicon directory (default: the repository's)")
@@ -719,9 +725,11 @@ def main():
             if "cpt" not in header:
                 print("warning: the archive has no cpt column; precert will reject every record", file=sys.stderr)
             evs = ["lexicon"] + (["both"] if args.with_model else [])
-            for ev in evs:
-                print(f"== precert --evidence {ev} ({args.repeat} run(s)) ...", flush=True)
-                r = run_precert(args, csv_path, ev, tmpdir)
+            runs = [(ev, None) for ev in evs] + [("both", d) for d in args.model_dir]
+            for ev, model_dir in runs:
+                extra = f" --model-dir {model_dir}" if model_dir else ""
+                print(f"== precert --evidence {ev}{extra} ({args.repeat} run(s)) ...", flush=True)
+                r = run_precert(args, csv_path, ev, tmpdir, model_dir)
                 r["load_s"] = None
                 results.append(r)
         del rows

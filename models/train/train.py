@@ -104,6 +104,8 @@ class MentionClassifier(nn.Module):
 def load_examples(path: Path):
     rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
     for r in rows:
+        if r["split"] == "unlabeled":  # labelled by a teacher model (distill.py), never by train.py
+            continue
         if r["category"] not in CATEGORIES:
             sys.exit(f"unknown category {r['category']!r} in {r.get('origin')}")
         if r.get("assertion") is not None and r["assertion"] not in ASSERTIONS:

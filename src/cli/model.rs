@@ -21,6 +21,10 @@ pub enum ModelCommand {
         /// brat directories for the dev split (reported during training, never trained on).
         #[arg(long = "dev-brat")]
         dev_brat: Vec<PathBuf>,
+        /// Case inputs (files, directories, archives) whose model inputs are written unlabelled, split
+        /// `unlabeled`: the transfer set for models/train/distill.py.
+        #[arg(long)]
+        unlabeled: Vec<PathBuf>,
         /// Output file.
         #[arg(long, short)]
         out: PathBuf,
@@ -38,6 +42,7 @@ pub fn run(cmd: ModelCommand) -> Result<i32> {
             train_brat,
             augment,
             dev_brat,
+            unlabeled,
             out,
         } => {
             // Candidates are what the lexicon layer proposes, so examples come from the rules-only pipeline.
@@ -52,6 +57,9 @@ pub fn run(cmd: ModelCommand) -> Result<i32> {
             for d in &dev_brat {
                 set.add_brat(&pipeline, d, "dev")?;
             }
+            if !unlabeled.is_empty() {
+                set.add_unlabeled(&pipeline, &unlabeled)?;
+            }
             let mut w = std::io::BufWriter::new(std::fs::File::create(&out)?);
             for e in &set.examples {
                 serde_json::to_writer(&mut w, e)?;
@@ -60,10 +68,11 @@ pub fn run(cmd: ModelCommand) -> Result<i32> {
             w.flush()?;
             let n = |s: &str| set.examples.iter().filter(|e| e.split == s).count();
             eprintln!(
-                "precert: {} examples (train {}, dev {}) → {}",
+                "precert: {} examples (train {}, dev {}, unlabeled {}) → {}",
                 set.examples.len(),
                 n("train"),
                 n("dev"),
+                n("unlabeled"),
                 out.display()
             );
             Ok(0)

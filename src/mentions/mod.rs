@@ -174,6 +174,17 @@ impl MentionExtractor {
         }
         apply_section_defaults(doc, &mut mentions);
         negate_zero_scores(doc, text, &mut mentions);
+        let temporal = self.temporal.find(text, note_date);
+        // A bare "surgery" inside a temporal anchor ("before surgery", "since the surgery") refers to a
+        // surgery named elsewhere; it is not a surgery of its own. Dropped before the model runs, which
+        // then has no reason to read it.
+        mentions.retain(|m| {
+            !(m.category == Category::Surgery
+                && m.group == "generic"
+                && temporal.iter().any(|t| {
+                    matches!(t.value, TemporalValue::Surgery { .. }) && t.span.contains(m.span)
+                }))
+        });
         if let Some(mu) = model {
             self.apply_model(text, doc, &mut mentions, mu);
         }
@@ -196,16 +207,6 @@ impl MentionExtractor {
             m.regions = regions;
             m.levels = levels;
         }
-        let temporal = self.temporal.find(text, note_date);
-        // A bare "surgery" inside a temporal anchor ("before surgery", "since the surgery") refers to a
-        // surgery named elsewhere; it is not a surgery of its own.
-        mentions.retain(|m| {
-            !(m.category == Category::Surgery
-                && m.group == "generic"
-                && temporal.iter().any(|t| {
-                    matches!(t.value, TemporalValue::Surgery { .. }) && t.span.contains(m.span)
-                }))
-        });
         self.link_temporal(doc, text, temporal, &mut mentions);
         self.link_trajectory(doc, text, &mut mentions);
         mentions
@@ -302,6 +303,31 @@ impl MentionExtractor {
         }
     }
 
+    /// What the mention model reads in a note, given its lexicon mentions (as the rules left them): the
+    /// mentions it judges and the cue words it may add from.
+    pub fn model_candidates(
+        &self,
+        text: &str,
+        doc: &Document,
+        mentions: &[Mention],
+    ) -> ModelCandidates {
+        let judged: Vec<usize> = (0..mentions.len())
+            .filter(|&i| fusion::model_category(&mentions[i]).is_some())
+            .collect();
+        let mut candidates = self.cues.candidates(text, doc, mentions);
+        // A cue can only add a mention of a category its sentence lacks (see `crowded` in
+        // `apply_model`): when the lexicons already found every category it could add there, its reading
+        // cannot change a fact, and it is not classified.
+        candidates.retain(|c| {
+            c.categories.iter().any(|k| {
+                !mentions
+                    .iter()
+                    .any(|m| m.sentence == c.sentence && m.category == k.category())
+            })
+        });
+        ModelCandidates { judged, candidates }
+    }
+
     /// Runs the mention model over the note's lexicon mentions and cue-word candidates, in one batch, and
     /// fuses its readings in (see [`fusion`]). On a model failure the lexicon mentions stand unchanged and
     /// the failure is reported on stderr: a review is never lost to the model.
@@ -312,29 +338,8 @@ impl MentionExtractor {
         mentions: &mut Vec<Mention>,
         mu: ModelUse<'_>,
     ) {
-        let judged: Vec<usize> = (0..mentions.len())
-            .filter(|&i| fusion::model_category(&mentions[i]).is_some())
-            .collect();
-        let mut candidates = self.cues.candidates(text, doc, mentions);
-        // A cue can only add a mention of a category its sentence lacks (see `crowded` below): when the
-        // lexicons already found every category it could add there, its reading cannot change a fact,
-        // and it is not classified.
-        candidates.retain(|c| {
-            c.categories.iter().any(|k| {
-                !mentions
-                    .iter()
-                    .any(|m| m.sentence == c.sentence && m.category == k.category())
-            })
-        });
-        let mut inputs: Vec<String> = judged
-            .iter()
-            .map(|&i| crate::model::input_for(text, doc, mentions[i].span))
-            .collect();
-        inputs.extend(
-            candidates
-                .iter()
-                .map(|c| crate::model::input_for(text, doc, c.cue)),
-        );
+        let ModelCandidates { judged, candidates } = self.model_candidates(text, doc, mentions);
+        let inputs = model_inputs(text, doc, mentions, &judged, &candidates);
         if inputs.is_empty() {
             return;
         }
@@ -602,4 +607,32 @@ fn crosses_clause(text: &str, a: Span, b: Span) -> bool {
         (b.end, a.start.max(b.end))
     };
     lo < hi && text[lo..hi].contains(['|', ';', '\n'])
+}
+
+/// What the mention model reads in one note (see [`MentionExtractor::model_candidates`]).
+#[derive(Debug, Default)]
+pub struct ModelCandidates {
+    /// Indices of the lexicon mentions it judges.
+    pub judged: Vec<usize>,
+    /// Cue words it may add a mention from.
+    pub candidates: Vec<cues::Candidate>,
+}
+
+/// The model inputs for `judged` mentions then `candidates`, in that order.
+pub fn model_inputs(
+    text: &str,
+    doc: &Document,
+    mentions: &[Mention],
+    judged: &[usize],
+    candidates: &[cues::Candidate],
+) -> Vec<String> {
+    judged
+        .iter()
+        .map(|&i| crate::model::input_for(text, doc, mentions[i].span))
+        .chain(
+            candidates
+                .iter()
+                .map(|c| crate::model::input_for(text, doc, c.cue)),
+        )
+        .collect()
 }

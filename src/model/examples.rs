@@ -9,6 +9,10 @@
 //!   labelled mention, plus lexicon mentions and cue candidates that overlap it. Other spans in those
 //!   sentences are not labelled, so they yield nothing.
 //!
+//! * unlabelled case notes (`--unlabeled`, e.g. corpus/cases/train): every input the model reads in them,
+//!   without labels, split `unlabeled`. They are the transfer set for distilling a smaller model from the
+//!   shipped one (models/train/distill.py), which labels them itself.
+//!
 //! Identical inputs are kept once (first label wins); the assertion of a `none` example is not trained.
 
 use crate::eval::brat;
@@ -27,8 +31,8 @@ pub struct Example {
     pub input: String,
     /// Gold assertion; None where it is not trained (category `none`).
     pub assertion: Option<String>,
-    /// Gold category.
-    pub category: String,
+    /// Gold category; None for an unlabelled row (read by a teacher model when distilling).
+    pub category: Option<String>,
     /// Where it came from ("brat:<doc>:gold", "augment:<file>:<line>:cue", …).
     pub origin: String,
     /// "train" or "dev".
@@ -118,7 +122,7 @@ impl ExampleSet {
                 self.push(Example {
                     input: super::input_for(&text, &doc, *span),
                     assertion: Some(label.clone()),
-                    category: cat.to_string(),
+                    category: Some(cat.to_string()),
                     origin: origin("gold"),
                     split: split.into(),
                 });
@@ -135,7 +139,7 @@ impl ExampleSet {
                 self.push(Example {
                     input: super::input_for(&text, &doc, m.span),
                     assertion,
-                    category,
+                    category: Some(category),
                     origin: origin("lexicon"),
                     split: split.into(),
                 });
@@ -145,7 +149,7 @@ impl ExampleSet {
                 self.push(Example {
                     input: super::input_for(&text, &doc, c.cue),
                     assertion,
-                    category,
+                    category: Some(category),
                     origin: origin("cue"),
                     split: split.into(),
                 });
@@ -211,9 +215,36 @@ impl ExampleSet {
                     self.push(Example {
                         input: super::input_for(text, &doc, s),
                         assertion: assertion.clone(),
-                        category: row.category.clone(),
+                        category: Some(row.category.clone()),
                         origin: origin(what),
                         split: split.into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ExampleSet {
+    /// Adds every model input of every note in `paths` (any input `precert review` reads), unlabelled.
+    /// A record that cannot be read is an error naming it: a transfer set should not silently shrink.
+    pub fn add_unlabeled(
+        &mut self,
+        pipeline: &Pipeline,
+        paths: &[std::path::PathBuf],
+    ) -> Result<()> {
+        let opts = crate::ingest::TextOptions::default();
+        for record in crate::ingest::stream(paths, &opts) {
+            let case = record.map_err(|r| anyhow::anyhow!("unlabelled input: {r}"))?;
+            for note in &case.notes {
+                for input in pipeline.model_inputs(&note.text, note.date) {
+                    self.push(Example {
+                        input,
+                        assertion: None,
+                        category: None,
+                        origin: format!("unlabeled:{}:{}", case.case_id, note.note_id),
+                        split: "unlabeled".into(),
                     });
                 }
             }
@@ -257,8 +288,12 @@ mod tests {
         assert!(set
             .examples
             .iter()
-            .any(|e| e.origin.ends_with(":cue") && e.category == "functional"));
-        let none = set.examples.iter().find(|e| e.category == "none").unwrap();
+            .any(|e| e.origin.ends_with(":cue") && e.category.as_deref() == Some("functional")));
+        let none = set
+            .examples
+            .iter()
+            .find(|e| e.category.as_deref() == Some("none"))
+            .unwrap();
         assert_eq!(none.assertion, None);
         std::fs::write(
             dir.join("b.jsonl"),
