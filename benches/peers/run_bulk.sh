@@ -7,6 +7,8 @@
 #   --repeat R            precert runs per configuration, median reported (default 3)
 #   --medspacy-repeat M   medspaCy runs per configuration, median reported (default 1)
 #   --with-model          also run precert --evidence both (lexicon + mention model)
+#   --model-dir DIR       also run precert --evidence both --model-dir DIR (another model, e.g. a
+#                         distilled student from models/train/distill.py); repeatable
 #   --configs LIST        medspaCy configurations, default "default,fast"
 #   --batch-size B        nlp.pipe batch_size of the fast configuration (default 32)
 #   (benches/peers/.venv/bin/python benches/peers/medspacy_bulk.py --help lists the rest)
