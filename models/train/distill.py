@@ -34,7 +34,7 @@ import torch.nn as nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train import (  # noqa: E402  (train.py is the teacher's script: same labels, heads and export)
-    ASSERTIONS, CATEGORIES, MentionClassifier, base_model_dir, encode, load_examples, predict,
+    ASSERTIONS, CATEGORIES, MentionClassifier, base_model_dir, encode, export_onnx, load_examples, predict,
     quantize_weights_int8, score, sha256,
 )
 
@@ -185,17 +185,8 @@ def main():
                         "seconds": round(time.time() - t0, 1)})
         print(json.dumps(history[-1]), flush=True)
 
-    model.eval()
     fp32 = args.cache / "precert-mention-fast.fp32.onnx"
-    by_len = sorted(train, key=lambda r: len(r["input"]))
-    ids, mask = encode(tokenizer, [by_len[0], by_len[-1]])
-    torch.onnx.export(
-        model, (ids, mask), str(fp32), opset_version=17,
-        input_names=["input_ids", "attention_mask"],
-        output_names=["assertion_probs", "category_probs"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-                      "assertion_probs": {0: "batch"}, "category_probs": {0: "batch"}},
-    )
+    export_onnx(model, tokenizer, train, fp32)
     onnx_path = args.out / "precert-mention.onnx"
     quantize_weights_int8(fp32, onnx_path)
     ia, ic = teacher_probs(onnx_path, tokenizer, dev, args.threads)

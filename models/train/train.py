@@ -202,6 +202,21 @@ def quantize_weights_int8(src: Path, dst: Path, min_elements: int = 16384) -> No
     onnx.save(model, str(dst))
 
 
+def export_onnx(model, tokenizer, rows, path: Path) -> None:
+    """fp32 ONNX (opset 17) with named dynamic batch and sequence axes: precert's model interface."""
+    model.eval()
+    # Example rows of different lengths, so that the traced graph sees real padding.
+    by_len = sorted(rows, key=lambda r: len(r["input"]))
+    ids, mask = encode(tokenizer, [by_len[0], by_len[-1]])
+    torch.onnx.export(
+        model, (ids, mask), str(path), opset_version=17,
+        input_names=["input_ids", "attention_mask"],
+        output_names=["assertion_probs", "category_probs"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+                      "assertion_probs": {0: "batch"}, "category_probs": {0: "batch"}},
+    )
+
+
 def sha256(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
@@ -298,18 +313,8 @@ def main():
         print(json.dumps(history[-1]), flush=True)
 
     # Export: fp32 ONNX with named dynamic axes, then dynamic int8 quantisation of the weights.
-    model.eval()
     fp32 = args.cache / "precert-mention.fp32.onnx"
-    # Example rows of different lengths, so that the traced graph sees real padding.
-    by_len = sorted(train, key=lambda r: len(r["input"]))
-    ids, mask = encode(tokenizer, [by_len[0], by_len[-1]])
-    torch.onnx.export(
-        model, (ids, mask), str(fp32), opset_version=17,
-        input_names=["input_ids", "attention_mask"],
-        output_names=["assertion_probs", "category_probs"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-                      "assertion_probs": {0: "batch"}, "category_probs": {0: "batch"}},
-    )
+    export_onnx(model, tokenizer, train, fp32)
     import onnxruntime as ort
 
     onnx_path = args.out / "precert-mention.onnx"
