@@ -34,7 +34,7 @@ import torch.nn as nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train import (  # noqa: E402  (train.py is the teacher's script: same labels, heads and export)
-    ASSERTIONS, CATEGORIES, MentionClassifier, base_model_dir, encode, export_onnx, load_examples, predict,
+    ASSERTIONS, CATEGORIES, MentionClassifier, base_model_dir, class_weights, encode, export_onnx, load_examples, predict,
     quantize_weights_int8, score, sha256,
 )
 
@@ -129,10 +129,7 @@ def main():
     model = MentionClassifier(encoder, args.hidden)
 
     gold = [r for r in train if r["split"] == "train"]
-    counts = np.array([sum(r.get("assertion") == a for r in gold) for a in ASSERTIONS], dtype=float)
-    w_assert = torch.tensor((counts.max() / np.maximum(counts, 1)) ** 0.5, dtype=torch.float)
-    counts = np.array([sum(r["category"] == c for r in gold) for c in CATEGORIES], dtype=float)
-    w_cat = torch.tensor((counts.max() / np.maximum(counts, 1)) ** 0.5, dtype=torch.float)
+    w_assert, w_cat = class_weights(gold)
     ce_a = nn.CrossEntropyLoss(weight=w_assert, reduction="none")
     ce_c = nn.CrossEntropyLoss(weight=w_cat, reduction="none")
 

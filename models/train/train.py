@@ -202,6 +202,14 @@ def quantize_weights_int8(src: Path, dst: Path, min_elements: int = 16384) -> No
     onnx.save(model, str(dst))
 
 
+def class_weights(rows):
+    """Inverse-square-root class weights for the assertion and category losses, from gold rows."""
+    def weights(labels, of):
+        counts = np.array([sum(of(r) == l for r in rows) for l in labels], dtype=float)
+        return torch.tensor((counts.max() / np.maximum(counts, 1)) ** 0.5, dtype=torch.float)
+    return weights(ASSERTIONS, lambda r: r.get("assertion")), weights(CATEGORIES, lambda r: r["category"])
+
+
 def export_onnx(model, tokenizer, rows, path: Path) -> None:
     """fp32 ONNX (opset 17) with named dynamic batch and sequence axes: precert's model interface."""
     model.eval()
@@ -265,10 +273,7 @@ def main():
 
     # Inverse-square-root class weights: the rare assertion classes (family, possible) matter as much to
     # macro-F1 as the frequent ones, without letting a handful of rows dominate.
-    counts = np.array([sum(r.get("assertion") == a for r in train) for a in ASSERTIONS], dtype=float)
-    w_assert = torch.tensor((counts.max() / np.maximum(counts, 1)) ** 0.5, dtype=torch.float)
-    counts = np.array([sum(r["category"] == c for r in train) for c in CATEGORIES], dtype=float)
-    w_cat = torch.tensor((counts.max() / np.maximum(counts, 1)) ** 0.5, dtype=torch.float)
+    w_assert, w_cat = class_weights(train)
     loss_a = nn.CrossEntropyLoss(weight=w_assert, reduction="none")
     loss_c = nn.CrossEntropyLoss(weight=w_cat)
 
