@@ -1,7 +1,7 @@
 //! Concept lexicons → target mentions (the "targets" layer of ConText, kept separate from modifiers).
 
 use crate::lexicon::{LexiconError, Lexicons};
-use crate::mentions::phrase::PhraseMatcher;
+use crate::mentions::phrase::{PhraseMatcher, Scan};
 use crate::text::Span;
 use serde::{Deserialize, Serialize};
 
@@ -180,11 +180,22 @@ impl ConceptMatcher {
         &self.entries
     }
 
-    /// Non-overlapping concept hits in `text`, in order (one per span: the first row listing the phrase).
-    pub fn find(&self, text: &str) -> Vec<ConceptHit> {
+    /// Reads `text` for this layer's phrases (and those of every layer sharing its scanner).
+    pub fn scan<'t>(&self, text: &'t str) -> Scan<'t> {
+        self.matcher.scan(text)
+    }
+
+    /// The phrase matcher, for sharing its scanner with the other layers.
+    pub(crate) fn phrases_mut(&mut self) -> &mut PhraseMatcher {
+        &mut self.matcher
+    }
+
+    /// Non-overlapping concept hits in the scanned note, in order (one per span: the first row listing
+    /// the phrase).
+    pub fn find(&self, scan: &Scan) -> Vec<ConceptHit> {
         let mut hits: Vec<ConceptHit> = self
             .matcher
-            .find(text)
+            .find(scan)
             .into_iter()
             .map(|h| ConceptHit {
                 span: h.span,

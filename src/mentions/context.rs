@@ -21,7 +21,7 @@
 
 use crate::lexicon::{LexiconError, Lexicons};
 use crate::mentions::concepts::Category;
-use crate::mentions::phrase::{longest_non_overlapping, PhraseHit, PhraseMatcher};
+use crate::mentions::phrase::{longest_non_overlapping, PhraseHit, PhraseMatcher, Scan};
 use crate::text::{Document, SectionKind, Span};
 use serde::{Deserialize, Serialize};
 
@@ -227,6 +227,16 @@ fn build_matcher(
 }
 
 impl ContextEngine {
+    /// Reads `text` for the triggers (and the phrases of every layer sharing their scanner).
+    pub fn scan<'t>(&self, text: &'t str) -> Scan<'t> {
+        self.matcher.scan(text)
+    }
+
+    /// The trigger and chronic-condition matchers, for sharing their scanner with the other layers.
+    pub(crate) fn phrases_mut(&mut self) -> [&mut PhraseMatcher; 2] {
+        [&mut self.matcher, &mut self.chronic]
+    }
+
     /// Loads `context/triggers.tsv`.
     pub fn build(lex: &Lexicons) -> Result<ContextEngine, LexiconError> {
         let file = "context/triggers.tsv";
@@ -332,11 +342,12 @@ impl ContextEngine {
     }
 
     /// Computes the assertion of each target (same order as `targets`).
-    pub fn assert(&self, text: &str, doc: &Document, targets: &[Target]) -> Vec<Assertion> {
+    pub fn assert(&self, scan: &Scan, doc: &Document, targets: &[Target]) -> Vec<Assertion> {
+        let text = scan.text();
         let mut out = vec![Assertion::default(); targets.len()];
-        let hits = self.trigger_hits(text, targets);
+        let hits = self.trigger_hits(scan, targets);
         // A chronic condition named inside the target is historical by nature (ConText's two-week rule).
-        let chronic = self.chronic.find_all(text);
+        let chronic = self.chronic.find_all(scan);
         for (ti, t) in targets.iter().enumerate() {
             let inside = |h: &&PhraseHit| t.span.contains(h.span);
             let acute = chronic
@@ -421,8 +432,8 @@ impl ContextEngine {
     }
 
     /// Trigger hits that survive overlap resolution with targets and with each other.
-    fn trigger_hits(&self, text: &str, targets: &[Target]) -> Vec<PhraseHit> {
-        let raw = self.matcher.find_all(text);
+    fn trigger_hits(&self, scan: &Scan, targets: &[Target]) -> Vec<PhraseHit> {
+        let raw = self.matcher.find_all(scan);
         let kept: Vec<PhraseHit> = raw
             .into_iter()
             // A trigger inside or partly over a target is part of the finding's words ("absent ankle jerk").

@@ -114,10 +114,15 @@ impl CueMatcher {
         Ok(CueMatcher { matcher, rows })
     }
 
+    /// The phrase matcher, for giving it its scanner.
+    pub(crate) fn phrases_mut(&mut self) -> &mut PhraseMatcher {
+        &mut self.matcher
+    }
+
     /// Candidates: per sentence and category, the first cue hit outside every mention, in sentences with
     /// no lexicon mention of that category.
     pub fn candidates(&self, text: &str, doc: &Document, mentions: &[Mention]) -> Vec<Candidate> {
-        let mut hits = self.matcher.find_all(text);
+        let mut hits = self.matcher.find_all(&self.matcher.scan(text));
         hits.sort_by_key(|h| (h.span.start, h.span.end));
         let mut out: Vec<Candidate> = Vec::new();
         for h in hits {

@@ -21,6 +21,7 @@ use concepts::{Category, ConceptMatcher, Region};
 use context::{Assertion, ContextEngine, Qualifier, Target};
 use fusion::{EvidenceMode, ModelView, Source, Thresholds};
 use patterns::{PatternMatcher, Value};
+use phrase::Scan;
 use region::{RegionHit, RegionMatcher};
 use serde::Serialize;
 use temporal::{
@@ -104,7 +105,7 @@ pub struct ModelUse<'a> {
 impl MentionExtractor {
     /// Compiles every lexicon layer.
     pub fn build(lex: &Lexicons) -> Result<MentionExtractor, LexiconError> {
-        Ok(MentionExtractor {
+        let mut x = MentionExtractor {
             concepts: ConceptMatcher::build(lex)?,
             patterns: PatternMatcher::new(),
             context: ContextEngine::build(lex)?,
@@ -112,7 +113,19 @@ impl MentionExtractor {
             temporal: TemporalMatcher::new(),
             trajectory: TrajectoryMatcher::build(lex)?,
             cues: cues::CueMatcher::build(lex)?,
-        })
+        };
+        // Every rule layer reads a note in one automaton pass (`phrase` module documentation). The cue
+        // words stay apart: only the model reads them.
+        let [triggers, chronic] = x.context.phrases_mut();
+        phrase::share(&mut [
+            x.concepts.phrases_mut(),
+            x.regions.phrases_mut(),
+            triggers,
+            chronic,
+            x.trajectory.phrases_mut(),
+        ])?;
+        phrase::share(&mut [x.cues.phrases_mut()])?;
+        Ok(x)
     }
 
     /// Extracts the mentions of one note.
@@ -125,8 +138,9 @@ impl MentionExtractor {
     ) -> Vec<Mention> {
         let measurements = self.patterns.find(text);
         let entries = self.concepts.entries();
+        let scan = self.concepts.scan(text);
         let mut mentions: Vec<Mention> = Vec::new();
-        for hit in self.concepts.find(text) {
+        for hit in self.concepts.find(&scan) {
             if measurements.iter().any(|m| m.span.overlaps(hit.span)) {
                 continue; // "ODI 44%" is one measurement, not a bare "ODI" mention
             }
@@ -168,13 +182,13 @@ impl MentionExtractor {
             .collect();
         for (m, a) in mentions
             .iter_mut()
-            .zip(self.context.assert(text, doc, &targets))
+            .zip(self.context.assert(&scan, doc, &targets))
         {
             m.assertion = a;
         }
         apply_section_defaults(doc, &mut mentions);
         negate_zero_scores(doc, text, &mut mentions);
-        let temporal = self.temporal.find(text, note_date);
+        let temporal = self.temporal.find_lowered(text, scan.lower(), note_date);
         // A bare "surgery" inside a temporal anchor ("before surgery", "since the surgery") refers to a
         // surgery named elsewhere; it is not a surgery of its own. Dropped before the model runs, which
         // then has no reason to read it.
@@ -189,7 +203,7 @@ impl MentionExtractor {
             self.apply_model(text, doc, &mut mentions, mu);
         }
 
-        let region_hits = self.regions.find(text);
+        let region_hits = self.regions.find(&scan);
         for m in mentions.iter_mut() {
             let own = entries
                 .iter()
@@ -208,7 +222,7 @@ impl MentionExtractor {
             m.levels = levels;
         }
         self.link_temporal(doc, text, temporal, &mut mentions);
-        self.link_trajectory(doc, text, &mut mentions);
+        self.link_trajectory(doc, &scan, &mut mentions);
         mentions
     }
 
@@ -218,9 +232,10 @@ impl MentionExtractor {
     /// category-restricted triggers apply as they would in a note), or `Symptom` (a clinical finding) when
     /// the lexicons do not know it; section rules (family history, education, past history) apply too.
     pub fn assert_span(&self, text: &str, doc: &Document, span: Span) -> Mention {
+        let scan = self.concepts.scan(text);
         let known = self
             .concepts
-            .find(text)
+            .find(&scan)
             .into_iter()
             .filter(|h| h.span.overlaps(span))
             .map(|h| self.concepts.entries()[h.entry].category)
@@ -237,7 +252,7 @@ impl MentionExtractor {
             m.sentence = doc.sentence_at(span.start).unwrap_or(0);
         }
         let target = Target { span, category };
-        if let Some(a) = self.context.assert(text, doc, &[target]).pop() {
+        if let Some(a) = self.context.assert(&scan, doc, &[target]).pop() {
             m.assertion = a;
         }
         apply_section_defaults(doc, std::slice::from_mut(&mut m));
@@ -261,7 +276,7 @@ impl MentionExtractor {
 
     /// Region hits of a note (for `explain` and surgery levels).
     pub fn region_hits(&self, text: &str) -> Vec<RegionHit> {
-        self.regions.find(text)
+        self.regions.find(&self.concepts.scan(text))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -458,10 +473,10 @@ impl MentionExtractor {
 
     /// A trajectory cue describes the mentions before it back to the previous cue ("X has resolved, and
     /// Y has significantly improved"); with none before it, the mentions after it ("worsening leg pain").
-    fn link_trajectory(&self, doc: &Document, text: &str, mentions: &mut [Mention]) {
+    fn link_trajectory(&self, doc: &Document, scan: &Scan, mentions: &mut [Mention]) {
         let cues: Vec<TrajectoryCue> = self
             .trajectory
-            .find(text)
+            .find(scan)
             .into_iter()
             .filter(|c| !mentions.iter().any(|m| m.span.overlaps(c.span)))
             .collect();

@@ -9,7 +9,7 @@
 
 use crate::lexicon::{LexiconError, Lexicons};
 use crate::mentions::concepts::{Region, CONCEPT_COLUMNS};
-use crate::mentions::phrase::PhraseMatcher;
+use crate::mentions::phrase::{PhraseMatcher, Scan};
 use crate::text::{Document, Span};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -71,11 +71,17 @@ impl RegionMatcher {
         })
     }
 
-    /// Region words and levels in `text`, in order.
-    pub fn find(&self, text: &str) -> Vec<RegionHit> {
+    /// The phrase matcher, for sharing its scanner with the other layers.
+    pub(crate) fn phrases_mut(&mut self) -> &mut PhraseMatcher {
+        &mut self.matcher
+    }
+
+    /// Region words and levels in the scanned note, in order.
+    pub fn find(&self, scan: &Scan) -> Vec<RegionHit> {
+        let text = scan.text();
         let mut hits: Vec<RegionHit> = self
             .matcher
-            .find_all(text)
+            .find_all(scan)
             .into_iter()
             .map(|h| RegionHit {
                 span: h.span,

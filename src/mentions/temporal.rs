@@ -11,7 +11,7 @@
 //! `lexicons/context/trajectory.tsv` and is matched by [`TrajectoryMatcher`].
 
 use crate::lexicon::{LexiconError, Lexicons};
-use crate::mentions::phrase::PhraseMatcher;
+use crate::mentions::phrase::{PhraseMatcher, Scan};
 use crate::text::regex::{lowercase, RuleRegex};
 use crate::text::Span;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -121,10 +121,19 @@ impl TemporalMatcher {
     /// Finds and normalises every temporal expression in `text`. `note_date` anchors relative forms;
     /// without it, only absolute dates, durations and frequencies are returned.
     pub fn find(&self, text: &str, note_date: Option<NaiveDate>) -> Vec<TemporalExpr> {
+        self.find_lowered(text, &lowercase(text), note_date)
+    }
+
+    /// As [`TemporalMatcher::find`], with the lowercased text already at hand (a [`Scan`] has it).
+    pub fn find_lowered(
+        &self,
+        text: &str,
+        lower: &str,
+        note_date: Option<NaiveDate>,
+    ) -> Vec<TemporalExpr> {
         let mut out: Vec<TemporalExpr> = Vec::new();
-        let lower = lowercase(text);
         for (rule, re) in &self.rules {
-            for caps in re.captures_iter(text, &lower) {
+            for caps in re.captures_iter(text, lower) {
                 let m = caps.get(0).expect("group 0");
                 let span = Span::new(m.start(), m.end());
                 if out.iter().any(|e| e.span.overlaps(span)) {
@@ -485,10 +494,15 @@ impl TrajectoryMatcher {
         Ok(TrajectoryMatcher { rows, matcher })
     }
 
-    /// Non-overlapping trajectory cues in `text`.
-    pub fn find(&self, text: &str) -> Vec<TrajectoryCue> {
+    /// The phrase matcher, for sharing its scanner with the other layers.
+    pub(crate) fn phrases_mut(&mut self) -> &mut PhraseMatcher {
+        &mut self.matcher
+    }
+
+    /// Non-overlapping trajectory cues in the scanned note.
+    pub fn find(&self, scan: &Scan) -> Vec<TrajectoryCue> {
         self.matcher
-            .find(text)
+            .find(scan)
             .into_iter()
             .map(|h| {
                 let (rule, trajectory, vague) = &self.rows[h.row];
