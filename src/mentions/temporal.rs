@@ -12,7 +12,7 @@
 
 use crate::lexicon::{LexiconError, Lexicons};
 use crate::mentions::phrase::{PhraseMatcher, Scan};
-use crate::text::regex::{lowercase, RuleRegex};
+use crate::text::regex::{lowercase, RuleRegex, Window};
 use crate::text::Span;
 use chrono::{Datelike, Duration, NaiveDate};
 use regex::Captures;
@@ -131,16 +131,47 @@ impl TemporalMatcher {
         lower: &str,
         note_date: Option<NaiveDate>,
     ) -> Vec<TemporalExpr> {
+        self.find_within(text, lower, note_date, &[Window::whole(text)])
+    }
+
+    /// The expressions that start inside `windows` (in text order, not overlapping). Each rule reads the
+    /// windows in turn as one search of the whole text would, resuming after its last match, so within
+    /// a window the expressions are those of the whole text (`mentions` searches only where an
+    /// expression can reach a mention).
+    pub fn find_within(
+        &self,
+        text: &str,
+        lower: &str,
+        note_date: Option<NaiveDate>,
+        windows: &[Window],
+    ) -> Vec<TemporalExpr> {
         let mut out: Vec<TemporalExpr> = Vec::new();
         for (rule, re) in &self.rules {
-            for caps in re.captures_iter(text, lower) {
-                let m = caps.get(0).expect("group 0");
-                let span = Span::new(m.start(), m.end());
-                if out.iter().any(|e| e.span.overlaps(span)) {
-                    continue; // earlier rules are more specific
-                }
-                if let Some(value) = normalise(*rule, &caps, note_date, text, span) {
-                    out.push(TemporalExpr { span, value });
+            let mut resume = 0;
+            for w in windows {
+                let mut at = w.from.max(resume);
+                while at < w.until {
+                    let Some(caps) = re.captures_at(text, lower, at, w.limit) else {
+                        break;
+                    };
+                    let m = caps.get(0).expect("group 0");
+                    if m.start() >= w.until {
+                        break;
+                    }
+                    // No rule matches the empty string; step past one anyway rather than loop.
+                    resume = if m.end() > m.start() {
+                        m.end()
+                    } else {
+                        m.end() + text[m.end()..].chars().next().map_or(1, char::len_utf8)
+                    };
+                    at = resume;
+                    let span = Span::new(m.start(), m.end());
+                    if out.iter().any(|e| e.span.overlaps(span)) {
+                        continue; // earlier rules are more specific
+                    }
+                    if let Some(value) = normalise(*rule, &caps, note_date, text, span) {
+                        out.push(TemporalExpr { span, value });
+                    }
                 }
             }
         }
@@ -532,6 +563,47 @@ mod tests {
             .into_iter()
             .map(|e| (text[e.span].to_string(), e.value))
             .collect()
+    }
+
+    #[test]
+    fn windows_find_what_the_whole_text_has_there() {
+        let text =
+            "Seen 3 weeks ago. Pain since 8/4, PT 2x/week x 6 wks.\nNo fever. Injection 2 days \
+                    prior to surgery; mid-August flare. Onset in 2019.";
+        let note = Some(d("2026-10-14"));
+        let tm = TemporalMatcher::new();
+        let lower = lowercase(text);
+        let whole = tm.find(text, note);
+        assert!(whole.len() >= 6, "{whole:?}");
+        let second = text.find("Pain").unwrap();
+        let fourth = text.find("Injection").unwrap();
+        for (from, until) in [
+            (0, text.len()),
+            (second, fourth),
+            (fourth, text.len()),
+            (5, 40),
+        ] {
+            let w = Window::new(text, from, until, until);
+            let got = tm.find_within(text, &lower, note, &[w]);
+            let want: Vec<_> = whole
+                .iter()
+                .filter(|e| e.span.start >= from && e.span.start < until)
+                .cloned()
+                .collect();
+            assert_eq!(got, want, "window {from}..{until}");
+        }
+        // Two windows read in one pass give both windows' expressions.
+        let w1 = Window::new(text, 0, second, second);
+        let w2 = Window::new(text, fourth, text.len(), text.len());
+        let both = tm.find_within(text, &lower, note, &[w1, w2]);
+        assert_eq!(
+            both,
+            whole
+                .iter()
+                .filter(|e| e.span.start < second || e.span.start >= fourth)
+                .cloned()
+                .collect::<Vec<_>>()
+        );
     }
 
     /// Found by fuzzing (`fuzz/README.md`, review target): an unbounded count made `Duration::days` panic

@@ -77,6 +77,44 @@ pub fn lowercase(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// A stretch of a note to search: a match must start in `from..until` and may run on up to `limit`, where
+/// the regex's view of the text ends. [`Window::new`] puts `limit` where no ASCII word continues, so a
+/// word boundary (`\b`, ASCII here) reads there as it does in the whole text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Search from here.
+    pub from: usize,
+    /// Matches must start before this.
+    pub until: usize,
+    /// The text seen ends here.
+    pub limit: usize,
+}
+
+impl Window {
+    /// A window over `text`; `limit` is moved forward past any word it would cut.
+    pub fn new(text: &str, from: usize, until: usize, limit: usize) -> Window {
+        let b = text.as_bytes();
+        let mut limit = limit.max(until).min(b.len());
+        while limit < b.len()
+            && (!text.is_char_boundary(limit)
+                || b[limit].is_ascii_alphanumeric()
+                || b[limit] == b'_')
+        {
+            limit += 1;
+        }
+        Window { from, until, limit }
+    }
+
+    /// All of `text`.
+    pub fn whole(text: &str) -> Window {
+        Window {
+            from: 0,
+            until: text.len(),
+            limit: text.len(),
+        }
+    }
+}
+
 /// A rule regex that searches the lowercased text when that gives the same matches (module
 /// documentation). Matches are byte spans valid in both texts; read group text from the original.
 #[derive(Clone, Debug)]
@@ -125,6 +163,19 @@ impl RuleRegex {
     /// Successive non-overlapping matches, as [`Regex::find_iter`] on the original pattern and text.
     pub fn find_iter<'r, 'h>(&'r self, text: &'h str, lower: &'h str) -> regex::Matches<'r, 'h> {
         self.regex.find_iter(self.haystack(text, lower))
+    }
+
+    /// The first match starting at or after `at` in `text[..limit]` (the text before `at` still counts for
+    /// look-behind, as with [`Regex::captures_at`]), with its groups.
+    pub fn captures_at<'h>(
+        &self,
+        text: &'h str,
+        lower: &'h str,
+        at: usize,
+        limit: usize,
+    ) -> Option<regex::Captures<'h>> {
+        self.regex
+            .captures_at(&self.haystack(text, lower)[..limit], at)
     }
 
     /// Successive captures, as [`Regex::captures_iter`] on the original pattern and text (group spans are
@@ -191,6 +242,22 @@ fn without_upper(hir: &Hir) -> Hir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_never_ends_inside_a_word() {
+        let text = "for 3 weeks, then ×2 días";
+        assert_eq!(
+            Window::new(text, 0, 3, 7).limit,
+            11,
+            "'we|eks' runs on to 'weeks'"
+        );
+        assert_eq!(Window::new(text, 0, 3, 11).limit, 11, "a comma stops it");
+        let at = text.find('í').unwrap();
+        // "í" is not an ASCII word character: the window may end before it, never inside it.
+        assert_eq!(Window::new(text, 0, 3, at).limit, at);
+        assert_eq!(Window::new(text, 0, 3, at + 1).limit, at + 2 + 2);
+        assert_eq!(Window::new(text, 0, 3, 999).limit, text.len());
+    }
 
     #[test]
     fn rewrites_boundaries_outside_classes_only() {
