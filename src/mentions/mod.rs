@@ -106,10 +106,13 @@ pub struct ModelUse<'a> {
 impl MentionExtractor {
     /// Compiles every lexicon layer.
     pub fn build(lex: &Lexicons) -> Result<MentionExtractor, LexiconError> {
+        // The concept layer holds most of the regexes: built beside the others (start-up time).
+        let (concepts, context) =
+            rayon::join(|| ConceptMatcher::build(lex), || ContextEngine::build(lex));
         let mut x = MentionExtractor {
-            concepts: ConceptMatcher::build(lex)?,
+            concepts: concepts?,
             patterns: PatternMatcher::new(),
-            context: ContextEngine::build(lex)?,
+            context: context?,
             regions: RegionMatcher::build(lex)?,
             temporal: TemporalMatcher::new(),
             trajectory: TrajectoryMatcher::build(lex)?,

@@ -19,9 +19,10 @@
 //! on first use, so every layer still works alone.
 
 use crate::lexicon::LexiconError;
-use crate::text::regex::{lowercase, RuleRegex};
+use crate::text::regex::{lowercase, Hay, RuleRegex};
 use crate::text::Span;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use rayon::prelude::*;
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
@@ -120,6 +121,11 @@ impl<'t> Scan<'t> {
     pub fn lower(&self) -> &str {
         &self.lower
     }
+
+    /// The note as the rule regexes read it.
+    pub fn hay(&self) -> Hay<'_> {
+        Hay::new(self.text, &self.lower)
+    }
 }
 
 /// Literal phrases and regexes, each tagged with the row they came from.
@@ -139,17 +145,27 @@ impl PhraseMatcher {
         mut error: impl FnMut(usize, String) -> LexiconError,
     ) -> Result<PhraseMatcher, LexiconError> {
         let mut literals = Vec::new();
-        let mut regexes = Vec::new();
+        let mut patterns = Vec::new();
         for (row, cell) in cells {
             if let Some(pattern) = cell.strip_prefix("re:") {
-                let re =
-                    RuleRegex::new(pattern).map_err(|e| error(row, format!("bad regex: {e}")))?;
-                regexes.push((re, row));
+                patterns.push((pattern, row));
             } else {
                 for phrase in cell.split(" | ").map(str::trim).filter(|p| !p.is_empty()) {
                     literals.push((phrase.to_ascii_lowercase(), row));
                 }
             }
+        }
+        // Compiling the regexes is most of a pipeline's start-up: on all cores.
+        let compiled: Vec<_> = patterns
+            .par_iter()
+            .map(|(pattern, _)| RuleRegex::new(pattern))
+            .collect();
+        let mut regexes = Vec::with_capacity(patterns.len());
+        for ((_, row), re) in patterns.iter().zip(compiled) {
+            regexes.push((
+                re.map_err(|e| error(*row, format!("bad regex: {e}")))?,
+                *row,
+            ));
         }
         Ok(PhraseMatcher {
             literals,
@@ -185,8 +201,9 @@ impl PhraseMatcher {
         }
         let text = scan.text;
         let mut hits = scan.hits[*layer].clone();
+        let hay = scan.hay();
         for (re, row) in &self.regexes {
-            for m in re.find_iter(text, &scan.lower) {
+            for m in re.find_iter(&hay) {
                 // A pattern may end in `\s*$`; the hit is the text, not the whitespace around it.
                 let s = &text[m.range()];
                 let start = m.start() + (s.len() - s.trim_start().len());

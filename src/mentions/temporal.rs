@@ -12,9 +12,10 @@
 
 use crate::lexicon::{LexiconError, Lexicons};
 use crate::mentions::phrase::{PhraseMatcher, Scan};
-use crate::text::regex::{lowercase, RuleRegex, Window};
+use crate::text::regex::{lowercase, Hay, RuleRegex, Window};
 use crate::text::Span;
 use chrono::{Datelike, Duration, NaiveDate};
+use rayon::prelude::*;
 use regex::Captures;
 use serde::{Deserialize, Serialize};
 
@@ -112,7 +113,7 @@ impl TemporalMatcher {
         ];
         TemporalMatcher {
             rules: rules
-                .into_iter()
+                .into_par_iter()
                 .map(|(r, p)| (r, RuleRegex::new(&p).expect("temporal regex")))
                 .collect(),
         }
@@ -146,12 +147,13 @@ impl TemporalMatcher {
         windows: &[Window],
     ) -> Vec<TemporalExpr> {
         let mut out: Vec<TemporalExpr> = Vec::new();
+        let hay = Hay::new(text, lower);
         for (rule, re) in &self.rules {
             let mut resume = 0;
             for w in windows {
                 let mut at = w.from.max(resume);
                 while at < w.until {
-                    let Some(caps) = re.captures_at(text, lower, at, w.limit) else {
+                    let Some(caps) = re.captures_at(&hay, at, w.limit) else {
                         break;
                     };
                     let m = caps.get(0).expect("group 0");
