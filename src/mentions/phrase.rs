@@ -203,6 +203,9 @@ impl PhraseMatcher {
         let mut hits = scan.hits[*layer].clone();
         let hay = scan.hay();
         for (re, row) in &self.regexes {
+            if !re.may_match(&hay, 0, text.len()) {
+                continue;
+            }
             for m in re.find_iter(&hay) {
                 // A pattern may end in `\s*$`; the hit is the text, not the whitespace around it.
                 let s = &text[m.range()];

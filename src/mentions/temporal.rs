@@ -151,6 +151,9 @@ impl TemporalMatcher {
         for (rule, re) in &self.rules {
             let mut resume = 0;
             for w in windows {
+                if !re.may_match(&hay, w.from, w.limit) {
+                    continue; // no match can lie in this window, so none is consumed there either
+                }
                 let mut at = w.from.max(resume);
                 while at < w.until {
                     let Some(caps) = re.captures_at(&hay, at, w.limit) else {

@@ -24,6 +24,7 @@
 //! cache and was rebuilt note after note. The reverse searches of those rules were a quarter of all the
 //! instructions of a rules-only run (callgrind, 1,000 MTSamples notes).
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange};
 use regex_syntax::hir::{Hir, HirKind};
@@ -152,6 +153,10 @@ pub struct RuleRegex {
     /// The same rule with every class cut to its ASCII members: on an all-ASCII text it matches exactly
     /// where `regex` does.
     ascii: Regex,
+    /// Literals one of which ends every match (of the ASCII twin), for a rule whose matches begin with no
+    /// selective literal: the regex crate then scans every byte, and a text without any of these words
+    /// cannot hold a match ([`RuleRegex::may_match`]).
+    gate: Option<AhoCorasick>,
     folded: bool,
 }
 
@@ -170,10 +175,12 @@ impl RuleRegex {
         } else {
             build(&pattern)?
         };
-        let ascii = build(&ascii_only(&hir).to_string())?;
+        let ascii_hir = ascii_only(&hir);
+        let ascii = build(&ascii_hir.to_string())?;
         Ok(RuleRegex {
             regex,
             ascii,
+            gate: gate(&ascii_hir),
             folded,
         })
     }
@@ -187,6 +194,18 @@ impl RuleRegex {
     fn pick<'r, 'h>(&'r self, hay: &Hay<'h>) -> (&'r Regex, &'h str) {
         let regex = if hay.ascii { &self.ascii } else { &self.regex };
         (regex, if self.folded { hay.lower } else { hay.text })
+    }
+
+    /// False when no match can lie in `from..limit`: the text is all ASCII and holds none of the literals
+    /// that end every match. True otherwise (including when the rule has no such literals).
+    pub fn may_match(&self, hay: &Hay, from: usize, limit: usize) -> bool {
+        match &self.gate {
+            Some(ac) if hay.ascii => {
+                let (_, text) = self.pick(hay);
+                ac.is_match(&text[from..limit])
+            }
+            _ => true,
+        }
     }
 
     /// Successive non-overlapping matches, as [`Regex::find_iter`] on the original pattern and text.
@@ -213,6 +232,29 @@ impl RuleRegex {
         let (regex, text) = self.pick(hay);
         regex.captures_iter(text)
     }
+}
+
+/// The gate of a rule (see [`RuleRegex::may_match`]): when the literals that begin its matches are not
+/// all selective (at least 3 bytes; a number, "a" or "x" begins many rules) but the literals that end
+/// them are, an automaton of the latter. `regex_syntax`'s extractor guarantees that every match ends
+/// with one of a finite set; so a text with none of them holds no match, and the gate is exact.
+fn gate(hir: &Hir) -> Option<AhoCorasick> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
+    let selective = |seq: &Seq| {
+        seq.literals().is_some_and(|lits| {
+            !lits.is_empty() && lits.len() <= 256 && lits.iter().all(|l| l.as_bytes().len() >= 3)
+        })
+    };
+    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
+    if selective(&prefixes) {
+        return None; // the regex crate's own prefilter already skips to them
+    }
+    let suffixes = Extractor::new().kind(ExtractKind::Suffix).extract(hir);
+    if !selective(&suffixes) {
+        return None;
+    }
+    let lits: Vec<&[u8]> = suffixes.literals()?.iter().map(|l| l.as_bytes()).collect();
+    AhoCorasick::new(lits).ok()
 }
 
 /// Compiles with a lazy-DFA cache of up to 16 MB per thread instead of the crate's 2 MB: the windowed
@@ -411,6 +453,44 @@ mod tests {
                 let plain = compile(pattern).unwrap();
                 let rule = RuleRegex::new(pattern).unwrap();
                 proptest::prop_assert_eq!(rule_spans(&rule, &text), spans(&plain, &text), "{}", pattern);
+            }
+        }
+    }
+
+    #[test]
+    fn a_gate_only_where_the_start_is_not_selective() {
+        let ago = RuleRegex::new(r"(?i)\b(\d+|a|an)\s*(weeks?|d)\s+(ago|prior)\b").unwrap();
+        assert!(ago.gate.is_some());
+        assert!(RuleRegex::new(r"(?i)\bradiat\w*\s+down")
+            .unwrap()
+            .gate
+            .is_none());
+        let text = "Back pain for 3 weeks, worse today.";
+        let lower = lowercase(text);
+        assert!(!ago.may_match(&Hay::new(text, &lower), 0, text.len()));
+        let text = "Back pain began 3 weeks ago.";
+        let lower = lowercase(text);
+        assert!(ago.may_match(&Hay::new(text, &lower), 0, text.len()));
+        assert!(
+            !ago.may_match(&Hay::new(text, &lower), 0, 20),
+            "not within the window"
+        );
+        let text = "Douleur depuis 3 semaines — 3 weeks";
+        let lower = lowercase(text);
+        assert!(
+            ago.may_match(&Hay::new(text, &lower), 0, text.len()),
+            "not ASCII: no gate"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_closed_gate_means_no_match(text in "(3 |a |an |weeks? |d |ago |prior |x|[.,;\n])*") {
+            let rule = RuleRegex::new(r"(?i)\b(\d+|a|an)\s*(weeks?|d)\s+(ago|prior)\b").unwrap();
+            let lower = lowercase(&text);
+            let hay = Hay::new(&text, &lower);
+            if !rule.may_match(&hay, 0, text.len()) {
+                proptest::prop_assert_eq!(rule.find_iter(&hay).count(), 0);
             }
         }
     }
