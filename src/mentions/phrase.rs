@@ -46,11 +46,7 @@ pub struct PhraseScanner {
 
 impl PhraseScanner {
     /// Compiles the literals of each layer: `layers[i]` lists layer i's (lowercased phrase, row) pairs.
-    /// `kind`: the automaton (see [`share`] and [`PhraseMatcher::build`] for the choice).
-    fn build(
-        layers: &[&[(String, usize)]],
-        kind: Option<AhoCorasickKind>,
-    ) -> Result<PhraseScanner, String> {
+    fn build(layers: &[&[(String, usize)]]) -> Result<PhraseScanner, String> {
         let mut phrases = Vec::new();
         let mut owners = Vec::new();
         for (layer, literals) in layers.iter().enumerate() {
@@ -64,7 +60,9 @@ impl PhraseScanner {
         } else {
             Some(
                 AhoCorasickBuilder::new()
-                    .kind(kind)
+                    // A full DFA: more memory (about 4 MB for all the rule layers) and build time, but
+                    // the overlapping search of every note is one of the rules' largest costs.
+                    .kind(Some(AhoCorasickKind::DFA))
                     .match_kind(MatchKind::Standard)
                     .build(&phrases)
                     .map_err(|e| format!("cannot build automaton: {e}"))?,
@@ -181,7 +179,7 @@ impl PhraseMatcher {
         self.scanner.get_or_init(|| {
             // The automaton's only build errors are pattern or state counts past 2^31: no lexicon comes
             // near, and `share` (the pipeline's path) reports them as errors all the same.
-            let own = PhraseScanner::build(&[&self.literals], None)
+            let own = PhraseScanner::build(&[&self.literals])
                 .expect("a lexicon's phrases fit an automaton");
             (Arc::new(own), 0)
         })
@@ -231,11 +229,8 @@ impl PhraseMatcher {
 /// Compiles the literals of `matchers` into one scanner shared by all of them (module documentation).
 pub fn share(matchers: &mut [&mut PhraseMatcher]) -> Result<(), LexiconError> {
     let layers: Vec<&[(String, usize)]> = matchers.iter().map(|m| m.literals.as_slice()).collect();
-    // A full DFA: more memory (about 4 MB for all the rule layers) and build time, but the overlapping
-    // search of every note is one of the rules' largest costs.
-    let dfa = Some(AhoCorasickKind::DFA);
     let scanner = Arc::new(
-        PhraseScanner::build(&layers, dfa).map_err(|reason| LexiconError {
+        PhraseScanner::build(&layers).map_err(|reason| LexiconError {
             file: "lexicons".into(),
             line: 0,
             reason,
