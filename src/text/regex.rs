@@ -272,29 +272,34 @@ fn build(pattern: &str) -> Result<Regex, regex::Error> {
 /// which it then cleared and rebuilt on every note (40 ms per 1,000 MTSamples notes for that rule alone;
 /// under 1 ms for the ASCII twin).
 fn ascii_only(hir: &Hir) -> Hir {
-    match hir.kind() {
-        HirKind::Class(Class::Unicode(c)) => {
-            let mut c = c.clone();
+    map_classes(hir, &|c| match c {
+        Class::Unicode(mut c) => {
             c.intersect(&ClassUnicode::new([ClassUnicodeRange::new('\0', '\x7F')]));
-            Hir::class(Class::Unicode(c))
+            Class::Unicode(c)
         }
-        HirKind::Class(Class::Bytes(c)) => {
-            let mut c = c.clone();
+        Class::Bytes(mut c) => {
             c.intersect(&ClassBytes::new([ClassBytesRange::new(0, 0x7F)]));
-            Hir::class(Class::Bytes(c))
+            Class::Bytes(c)
         }
+    })
+}
+
+/// `hir` with `f` applied to every class, everything else as it was.
+fn map_classes(hir: &Hir, f: &impl Fn(Class) -> Class) -> Hir {
+    match hir.kind() {
+        HirKind::Class(c) => Hir::class(f(c.clone())),
         HirKind::Repetition(r) => {
             let mut r = r.clone();
-            r.sub = Box::new(ascii_only(&r.sub));
+            r.sub = Box::new(map_classes(&r.sub, f));
             Hir::repetition(r)
         }
         HirKind::Capture(c) => {
             let mut c = c.clone();
-            c.sub = Box::new(ascii_only(&c.sub));
+            c.sub = Box::new(map_classes(&c.sub, f));
             Hir::capture(c)
         }
-        HirKind::Concat(v) => Hir::concat(v.iter().map(ascii_only).collect()),
-        HirKind::Alternation(v) => Hir::alternation(v.iter().map(ascii_only).collect()),
+        HirKind::Concat(v) => Hir::concat(v.iter().map(|h| map_classes(h, f)).collect()),
+        HirKind::Alternation(v) => Hir::alternation(v.iter().map(|h| map_classes(h, f)).collect()),
         HirKind::Empty | HirKind::Literal(_) | HirKind::Look(_) => hir.clone(),
     }
 }
@@ -322,31 +327,16 @@ fn case_blind(hir: &Hir) -> bool {
 /// `hir` with `A`–`Z` removed from every class: on a lowercased haystack they can never match, and
 /// without them the literal prefixes are plain lower-case strings.
 fn without_upper(hir: &Hir) -> Hir {
-    match hir.kind() {
-        HirKind::Class(Class::Unicode(c)) => {
-            let mut c = c.clone();
+    map_classes(hir, &|c| match c {
+        Class::Unicode(mut c) => {
             c.difference(&ClassUnicode::new([ClassUnicodeRange::new('A', 'Z')]));
-            Hir::class(Class::Unicode(c))
+            Class::Unicode(c)
         }
-        HirKind::Class(Class::Bytes(c)) => {
-            let mut c = c.clone();
+        Class::Bytes(mut c) => {
             c.difference(&ClassBytes::new([ClassBytesRange::new(b'A', b'Z')]));
-            Hir::class(Class::Bytes(c))
+            Class::Bytes(c)
         }
-        HirKind::Repetition(r) => {
-            let mut r = r.clone();
-            r.sub = Box::new(without_upper(&r.sub));
-            Hir::repetition(r)
-        }
-        HirKind::Capture(c) => {
-            let mut c = c.clone();
-            c.sub = Box::new(without_upper(&c.sub));
-            Hir::capture(c)
-        }
-        HirKind::Concat(v) => Hir::concat(v.iter().map(without_upper).collect()),
-        HirKind::Alternation(v) => Hir::alternation(v.iter().map(without_upper).collect()),
-        HirKind::Empty | HirKind::Literal(_) | HirKind::Look(_) => hir.clone(),
-    }
+    })
 }
 
 #[cfg(test)]
