@@ -198,9 +198,7 @@ impl MentionExtractor {
             None => temporal_windows(doc, text, &mentions),
             Some(_) => vec![Window::whole(text)],
         };
-        let temporal = self
-            .temporal
-            .find_within(text, scan.lower(), note_date, &windows);
+        let temporal = self.temporal.find_within(&scan.hay(), note_date, &windows);
         // A bare "surgery" inside a temporal anchor ("before surgery", "since the surgery") refers to a
         // surgery named elsewhere; it is not a surgery of its own. Dropped before the model runs, which
         // then has no reason to read it.

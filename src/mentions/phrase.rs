@@ -93,6 +93,7 @@ impl PhraseScanner {
         Scan {
             text,
             lower,
+            ascii: text.is_ascii(),
             scanner: Arc::clone(self),
             hits,
         }
@@ -105,6 +106,8 @@ impl PhraseScanner {
 pub struct Scan<'t> {
     text: &'t str,
     lower: Cow<'t, str>,
+    /// Whether the text is all ASCII (read once; every layer's regexes need it).
+    ascii: bool,
     scanner: Arc<PhraseScanner>,
     hits: Vec<Vec<PhraseHit>>,
 }
@@ -122,7 +125,7 @@ impl<'t> Scan<'t> {
 
     /// The note as the rule regexes read it.
     pub fn hay(&self) -> Hay<'_> {
-        Hay::new(self.text, &self.lower)
+        Hay::with_ascii(self.text, &self.lower, self.ascii)
     }
 }
 

@@ -122,41 +122,32 @@ impl TemporalMatcher {
     /// Finds and normalises every temporal expression in `text`. `note_date` anchors relative forms;
     /// without it, only absolute dates, durations and frequencies are returned.
     pub fn find(&self, text: &str, note_date: Option<NaiveDate>) -> Vec<TemporalExpr> {
-        self.find_lowered(text, &lowercase(text), note_date)
-    }
-
-    /// As [`TemporalMatcher::find`], with the lowercased text already at hand (a [`Scan`] has it).
-    pub fn find_lowered(
-        &self,
-        text: &str,
-        lower: &str,
-        note_date: Option<NaiveDate>,
-    ) -> Vec<TemporalExpr> {
-        self.find_within(text, lower, note_date, &[Window::whole(text)])
+        let lower = lowercase(text);
+        self.find_within(&Hay::new(text, &lower), note_date, &[Window::whole(text)])
     }
 
     /// The expressions that start inside `windows` (in text order, not overlapping). Each rule reads the
     /// windows in turn as one search of the whole text would, resuming after its last match, so within
     /// a window the expressions are those of the whole text (`mentions` searches only where an
     /// expression can reach a mention).
+    /// `hay` is the note as the rule regexes read it (a [`Scan`] has it).
     pub fn find_within(
         &self,
-        text: &str,
-        lower: &str,
+        hay: &Hay,
         note_date: Option<NaiveDate>,
         windows: &[Window],
     ) -> Vec<TemporalExpr> {
+        let text = hay.text();
         let mut out: Vec<TemporalExpr> = Vec::new();
-        let hay = Hay::new(text, lower);
         for (rule, re) in &self.rules {
             let mut resume = 0;
             for w in windows {
-                if !re.may_match(&hay, w.from, w.limit) {
+                if !re.may_match(hay, w.from, w.limit) {
                     continue; // no match can lie in this window, so none is consumed there either
                 }
                 let mut at = w.from.max(resume);
                 while at < w.until {
-                    let Some(caps) = re.captures_at(&hay, at, w.limit) else {
+                    let Some(caps) = re.captures_at(hay, at, w.limit) else {
                         break;
                     };
                     let m = caps.get(0).expect("group 0");
@@ -589,7 +580,7 @@ mod tests {
             (5, 40),
         ] {
             let w = Window::new(text, from, until, until);
-            let got = tm.find_within(text, &lower, note, &[w]);
+            let got = tm.find_within(&Hay::new(text, &lower), note, &[w]);
             let want: Vec<_> = whole
                 .iter()
                 .filter(|e| e.span.start >= from && e.span.start < until)
@@ -600,7 +591,7 @@ mod tests {
         // Two windows read in one pass give both windows' expressions.
         let w1 = Window::new(text, 0, second, second);
         let w2 = Window::new(text, fourth, text.len(), text.len());
-        let both = tm.find_within(text, &lower, note, &[w1, w2]);
+        let both = tm.find_within(&Hay::new(text, &lower), note, &[w1, w2]);
         assert_eq!(
             both,
             whole

@@ -135,12 +135,23 @@ pub struct Hay<'h> {
 impl<'h> Hay<'h> {
     /// `lower` must be `lowercase(text)`.
     pub fn new(text: &'h str, lower: &'h str) -> Hay<'h> {
+        Hay::new_unchecked(text, lower, text.is_ascii())
+    }
+
+    /// As [`Hay::new`], with the ASCII check already done.
+    pub fn with_ascii(text: &'h str, lower: &'h str, ascii: bool) -> Hay<'h> {
+        debug_assert_eq!(ascii, text.is_ascii());
+        Hay::new_unchecked(text, lower, ascii)
+    }
+
+    fn new_unchecked(text: &'h str, lower: &'h str, ascii: bool) -> Hay<'h> {
         debug_assert_eq!(text.len(), lower.len());
-        Hay {
-            text,
-            lower,
-            ascii: text.is_ascii(),
-        }
+        Hay { text, lower, ascii }
+    }
+
+    /// The note text.
+    pub fn text(&self) -> &'h str {
+        self.text
     }
 }
 
@@ -224,13 +235,6 @@ impl RuleRegex {
     ) -> Option<regex::Captures<'h>> {
         let (regex, text) = self.pick(hay);
         regex.captures_at(&text[..limit], at)
-    }
-
-    /// Successive captures, as [`Regex::captures_iter`] on the original pattern and text (group spans are
-    /// the same; group *text* comes from the lowercased copy when folded).
-    pub fn captures_iter<'r, 'h>(&'r self, hay: &Hay<'h>) -> regex::CaptureMatches<'r, 'h> {
-        let (regex, text) = self.pick(hay);
-        regex.captures_iter(text)
     }
 }
 
